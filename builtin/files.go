@@ -1,0 +1,144 @@
+package builtin
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"patrol/module"
+	"patrol/transport"
+)
+
+func runCopy(ctx context.Context, env *module.Env, args module.Args) (module.Result, error) {
+	src, content := args.String("src"), args.String("content")
+	if (src == "") == !args.Has("content") {
+		return module.Result{}, fmt.Errorf("copy: give exactly one of src and content")
+	}
+	mode, err := parseMode(args.String("mode"))
+	if err != nil {
+		return module.Result{}, err
+	}
+
+	if src == "" {
+		tmp, err := os.CreateTemp("", "patrol-content-*")
+		if err != nil {
+			return module.Result{}, fmt.Errorf("copy: stage content: %w", err)
+		}
+		defer os.Remove(tmp.Name())
+		_, err = tmp.WriteString(content)
+		if cerr := tmp.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return module.Result{}, fmt.Errorf("copy: stage content: %w", err)
+		}
+		src = tmp.Name()
+	}
+
+	dest := args.String("dest")
+	res, err := env.Conn.Put(ctx, src, dest, transport.PutOptions{
+		Mode:      mode,
+		Owner:     args.String("owner"),
+		Group:     args.String("group"),
+		CheckMode: env.CheckMode,
+		Become:    env.Become,
+	})
+	if err != nil {
+		return module.Result{}, fmt.Errorf("copy to %s: %w", dest, err)
+	}
+	msg := "unchanged: " + dest + " already has sha256 " + res.SHA256
+	if res.Changed && env.CheckMode {
+		msg = "check mode: would copy " + src + " to " + dest
+	} else if res.Changed {
+		msg = fmt.Sprintf("copied %d bytes to %s, sha256 %s", res.Bytes, dest, res.SHA256)
+	}
+	return module.Result{
+		Changed: res.Changed,
+		Msg:     msg,
+		Data:    map[string]any{"dest": dest, "sha256": res.SHA256, "bytes": res.Bytes},
+	}, nil
+}
+
+func runFetch(ctx context.Context, env *module.Env, args module.Args) (module.Result, error) {
+	src, dest := args.String("src"), args.String("dest")
+	if !args.Bool("flat") {
+		dest = filepath.Join(dest, env.Host.Name, filepath.FromSlash(path.Base(strings.ReplaceAll(src, `\`, "/"))))
+	}
+	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
+		return module.Result{}, fmt.Errorf("fetch: create %s: %w", filepath.Dir(dest), err)
+	}
+
+	res, err := env.Conn.Get(ctx, src, dest)
+	if err != nil {
+		return module.Result{}, fmt.Errorf("fetch %s: %w", src, err)
+	}
+	return module.Result{
+		Changed: res.Changed,
+		Msg:     fmt.Sprintf("%s → %s, sha256 %s", src, dest, res.SHA256),
+		Data:    map[string]any{"dest": dest, "sha256": res.SHA256, "bytes": res.Bytes},
+	}, nil
+}
+
+func parseMode(s string) (os.FileMode, error) {
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseUint(s, 8, 32)
+	if err != nil || n > 0o7777 {
+		return 0, fmt.Errorf("mode %q is not an octal file mode; write it quoted, such as \"0644\"", s)
+	}
+	return os.FileMode(n), nil
+}
+
+// remoteTempPath returns a name for a temporary file on a Linux host.
+func remoteTempPath(ctx context.Context, env *module.Env) (string, error) {
+	res, err := env.RunCommand(ctx, transport.Command{Argv: []string{"mktemp", "/tmp/.patrol-script-XXXXXXXX"}})
+	if err != nil {
+		return "", err
+	}
+	if res.ExitCode != 0 {
+		return "", fmt.Errorf("mktemp exited %d: %s", res.ExitCode, strings.TrimSpace(string(res.Stderr)))
+	}
+	return strings.TrimSpace(string(res.Stdout)), nil
+}
+
+func runScript(ctx context.Context, env *module.Env, args module.Args) (module.Result, error) {
+	src := args.String("src")
+	if _, err := os.Stat(src); err != nil {
+		return module.Result{}, fmt.Errorf("script: %w", err)
+	}
+	shown := strings.TrimSpace(src + " " + strings.Join(args.Strings("args"), " "))
+	if env.CheckMode {
+		return module.Result{Changed: true, Msg: "check mode: would upload and run " + shown}, nil
+	}
+
+	remote, err := remoteTempPath(ctx, env)
+	if err != nil {
+		return module.Result{}, fmt.Errorf("script: %w", err)
+	}
+	defer func() {
+		_, _ = env.Conn.Run(context.WithoutCancel(ctx), transport.Command{Argv: []string{"rm", "-f", remote}})
+	}()
+	if _, err := env.Conn.Put(ctx, src, remote, transport.PutOptions{Mode: 0o700}); err != nil {
+		return module.Result{}, fmt.Errorf("script: upload %s: %w", src, err)
+	}
+
+	argv := []string{remote}
+	if interp := args.String("interpreter"); interp != "" {
+		words, err := splitWords(interp)
+		if err != nil {
+			return module.Result{}, err
+		}
+		argv = append(words, remote)
+	}
+	argv = append(argv, args.Strings("args")...)
+	cmd := transport.Command{Argv: argv}
+	if dir := args.String("chdir"); dir != "" {
+		cmd = transport.Command{Script: "cd " + shellQuote(dir) + " && exec " + joinQuoted(argv)}
+	}
+	return runAndJudge(ctx, env, args, cmd, shown)
+}

@@ -1,0 +1,264 @@
+package checks
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"patrol/i18n"
+	"patrol/module"
+)
+
+const firewallCheck = "check.firewall"
+
+func firewallSpec() *module.Spec {
+	return &module.Spec{
+		Name:  firewallCheck,
+		Title: i18n.T("Host firewall", "主机防火墙"),
+		Doc:   "Whether a host firewall is running: firewalld, else the iptables service, ufw, or loaded iptables/nftables rules.",
+		Check: true,
+		Run:   runFirewall,
+	}
+}
+
+// firewallProbe returns the sections of the probe commands, keyed by the names
+// judgeFirewall reads.
+type firewallProbe func(ctx context.Context, env *module.Env) (map[string]section, *module.Finding)
+
+var firewallProbes = perOS[firewallProbe]{Linux: probeFirewallLinux}
+
+func runFirewall(ctx context.Context, env *module.Env, _ module.Args) (module.Result, error) {
+	probe := firewallProbes.pick(env)
+	if probe == nil {
+		return result([]module.Finding{unsupportedOS(firewallCheck)}), nil
+	}
+	sections, failed := probe(ctx, env)
+	if failed != nil {
+		return result([]module.Finding{*failed}), nil
+	}
+	return result([]module.Finding{JudgeFirewall(sections)}), nil
+}
+
+// Names of the firewall probe sections.
+const (
+	fwFirewalld       = "firewalld"
+	fwIptablesService = "iptables-service"
+	fwIptables        = "iptables"
+	fwNft             = "nft"
+	fwUfw             = "ufw"
+)
+
+// probeFirewallLinux queries every firewall front end in one round trip.
+// iptables, nft and ufw need root to read rules. Without become they report a
+// permission error, which JudgeFirewall treats as unknown rather than as no rules.
+func probeFirewallLinux(ctx context.Context, env *module.Env) (map[string]section, *module.Finding) {
+	script := sectionScript([]probeCommand{
+		{fwFirewalld, "firewall-cmd --state"},
+		{fwIptablesService, "systemctl is-active iptables"},
+		{fwIptables, "iptables -S"},
+		{fwNft, "nft list ruleset"},
+		{fwUfw, "ufw status"},
+	})
+	out, err := runScript(ctx, env, script)
+	if err != nil {
+		f := probeFailed(firewallCheck, "firewall", "firewall probe", out, err)
+		return nil, &f
+	}
+	sections := ParseSections(out.Stdout)
+	if len(sections) == 0 {
+		f := probeFailed(firewallCheck, "firewall", "firewall probe", out, nil)
+		return nil, &f
+	}
+	return sections, nil
+}
+
+// firewalldState reads `firewall-cmd --state` by its exit status, which
+// firewall-cmd(1) documents: 0 running, 251 running but failed to load its
+// configuration (RUNNING_BUT_FAILED), 252 not running (NOT_RUNNING). 127 and
+// anything else mean firewall-cmd is missing or unusable.
+func firewalldState(s section, ok bool) string {
+	switch {
+	case !ok:
+		return "unknown"
+	case s.ExitCode == 0 && strings.Contains(s.Output, "running"):
+		return "running"
+	case s.ExitCode == 251:
+		return "failed"
+	case s.ExitCode == 252:
+		return "not running"
+	case s.ExitCode == exitCommandNotFound:
+		return "not installed"
+	}
+	return "unknown"
+}
+
+// rulesState is the outcome of one rule listing.
+type rulesState int
+
+const (
+	rulesUnknown rulesState = iota // tool missing or not allowed to read
+	rulesEmpty                     // readable and nothing filters traffic
+	rulesActive                    // rules or a dropping policy present
+)
+
+// CountIptablesRules counts the rules in `iptables -S` output and reports
+// whether a built-in chain drops by default ("-P INPUT DROP").
+func CountIptablesRules(out string) (rules int, dropPolicy bool) {
+	for _, line := range strings.Split(out, "\n") {
+		fields := strings.Fields(line)
+		if len(fields) == 0 {
+			continue
+		}
+		switch fields[0] {
+		case "-A":
+			rules++
+		case "-P":
+			if len(fields) >= 3 && (fields[2] == "DROP" || fields[2] == "REJECT") {
+				dropPolicy = true
+			}
+		}
+	}
+	return rules, dropPolicy
+}
+
+// CountNftRules counts the rules in `nft list ruleset` output: the lines inside
+// a chain other than its "type … hook …" header, and reports whether a base
+// chain has "policy drop".
+func CountNftRules(out string) (rules int, dropPolicy bool) {
+	depth := 0
+	inChain := false
+	for _, line := range strings.Split(out, "\n") {
+		t := strings.TrimSpace(line)
+		switch {
+		case t == "":
+		case strings.HasSuffix(t, "{"):
+			depth++
+			if strings.HasPrefix(t, "chain ") {
+				inChain = true
+			}
+		case t == "}":
+			depth--
+			inChain = false
+		case inChain && strings.HasPrefix(t, "type ") && strings.Contains(t, "hook"):
+			if strings.Contains(t, "policy drop") {
+				dropPolicy = true
+			}
+		case inChain && !strings.HasPrefix(t, "comment "):
+			rules++
+		}
+	}
+	return rules, dropPolicy
+}
+
+func rulesFrom(s section, ok bool, count func(string) (int, bool)) (rulesState, int) {
+	if !ok || s.ExitCode != 0 {
+		return rulesUnknown, 0
+	}
+	n, drop := count(s.Output)
+	if n > 0 || drop {
+		return rulesActive, n
+	}
+	return rulesEmpty, 0
+}
+
+// JudgeFirewall decides whether a host firewall is running. firewalld running
+// is enough. firewalld stopped or absent is not "no firewall": the iptables
+// service (iptables-services on CentOS 7), ufw, or rules loaded by other means
+// count too. Only when every rule listing could be read and none filters
+// anything is the result a failure; when none could be read it is unknown.
+func JudgeFirewall(sections map[string]section) module.Finding {
+	f := module.Finding{Check: firewallCheck, Item: "firewall", Threshold: "a firewall is active"}
+	for _, name := range []string{fwFirewalld, fwIptablesService, fwIptables, fwNft, fwUfw} {
+		if s, ok := sections[name]; ok {
+			f.Evidence = append(f.Evidence, fmt.Sprintf("%s: exit %d: %s", name, s.ExitCode, summarize([]byte(s.Output))))
+		}
+	}
+
+	fd, fdOK := sections[fwFirewalld]
+	firewalld := firewalldState(fd, fdOK)
+	switch firewalld {
+	case "running":
+		f.Status, f.Value = module.StatusOK, "firewalld running"
+		f.Message = i18n.T("firewalld is running", "firewalld 正在运行")
+		return f
+	case "failed":
+		f.Status, f.Value = module.StatusWarn, "firewalld running, configuration failed"
+		f.Message = i18n.T(
+			"firewalld is running but failed to load its configuration (exit 251, recovery mode); check firewall-cmd --check-config and the firewalld log",
+			"firewalld 正在运行，但加载配置失败（退出码 251，恢复模式）；请执行 firewall-cmd --check-config 并查看 firewalld 日志",
+		)
+		return f
+	}
+
+	svc, svcOK := sections[fwIptablesService]
+	ufw, ufwOK := sections[fwUfw]
+	ipt, iptCount := rulesFrom(sections[fwIptables], has(sections, fwIptables), CountIptablesRules)
+	nft, nftCount := rulesFrom(sections[fwNft], has(sections, fwNft), CountNftRules)
+
+	prefix := i18n.T("firewalld "+firewalld, "firewalld "+firewalldZH(firewalld))
+	switch {
+	case svcOK && svc.ExitCode == 0 && strings.TrimSpace(svc.Output) == "active":
+		f.Status, f.Value = module.StatusOK, "iptables service active"
+		f.Message = i18n.T(prefix.EN+"; the iptables service is active", prefix.ZH+"；iptables 服务正在运行")
+	case ufwOK && ufw.ExitCode == 0 && strings.Contains(ufw.Output, "Status: active"):
+		f.Status, f.Value = module.StatusOK, "ufw active"
+		f.Message = i18n.T(prefix.EN+"; ufw is active", prefix.ZH+"；ufw 已启用")
+	case ipt == rulesActive:
+		f.Status, f.Value = module.StatusOK, fmt.Sprintf("iptables: %d rules", iptCount)
+		f.Message = i18n.T(
+			fmt.Sprintf("%s; iptables has %d rules loaded", prefix.EN, iptCount),
+			fmt.Sprintf("%s；iptables 已加载 %d 条规则", prefix.ZH, iptCount),
+		)
+	case nft == rulesActive:
+		f.Status, f.Value = module.StatusOK, fmt.Sprintf("nftables: %d rules", nftCount)
+		f.Message = i18n.T(
+			fmt.Sprintf("%s; nftables has %d rules loaded", prefix.EN, nftCount),
+			fmt.Sprintf("%s；nftables 已加载 %d 条规则", prefix.ZH, nftCount),
+		)
+	case ipt == rulesEmpty || nft == rulesEmpty:
+		f.Status, f.Value = module.StatusFail, "no firewall"
+		f.Message = i18n.T(
+			prefix.EN+", and no iptables or nftables rules are loaded: the host has no firewall; start firewalld (systemctl enable --now firewalld)",
+			prefix.ZH+"，且未加载任何 iptables 或 nftables 规则：主机没有防火墙；请启动 firewalld（systemctl enable --now firewalld）",
+		)
+	case allMissing(sections, fwFirewalld, fwIptables, fwNft, fwUfw):
+		f.Status, f.Value = module.StatusFail, "no firewall software"
+		f.Message = i18n.T(
+			"none of firewall-cmd, iptables, nft or ufw is installed: the host has no firewall; install and start firewalld",
+			"firewall-cmd、iptables、nft、ufw 均未安装：主机没有防火墙；请安装并启动 firewalld",
+		)
+	default:
+		f.Status, f.Value = module.StatusError, "unknown"
+		f.Message = i18n.T(
+			prefix.EN+", and the iptables and nftables rules could not be read; run the check with become so it can read them",
+			prefix.ZH+"，且无法读取 iptables 和 nftables 规则；请以 become（sudo）运行此检查",
+		)
+	}
+	return f
+}
+
+// allMissing reports whether every named command exited 127 (not found).
+func allMissing(sections map[string]section, names ...string) bool {
+	for _, n := range names {
+		s, ok := sections[n]
+		if !ok || s.ExitCode != exitCommandNotFound {
+			return false
+		}
+	}
+	return true
+}
+
+func has(sections map[string]section, name string) bool {
+	_, ok := sections[name]
+	return ok
+}
+
+func firewalldZH(state string) string {
+	switch state {
+	case "not running":
+		return "未运行"
+	case "not installed":
+		return "未安装"
+	}
+	return "状态未知"
+}

@@ -1,0 +1,169 @@
+package checks
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"patrol/module"
+)
+
+const (
+	iptablesEmpty = "-P INPUT ACCEPT\n-P FORWARD ACCEPT\n-P OUTPUT ACCEPT"
+	iptablesRules = "-P INPUT ACCEPT\n-P FORWARD ACCEPT\n-P OUTPUT ACCEPT\n-A INPUT -m state --state RELATED,ESTABLISHED -j ACCEPT\n-A INPUT -p tcp -m state --state NEW -m tcp --dport 22 -j ACCEPT\n-A INPUT -j REJECT --reject-with icmp-host-prohibited"
+	nftRules      = "table inet filter {\n\tchain input {\n\t\ttype filter hook input priority filter; policy drop;\n\t\tct state established,related accept\n\t\ttcp dport 22 accept\n\t}\n}"
+	notFound      = "sh: 1: %s: not found"
+	notRoot       = "iptables v1.8.4 (nf_tables): Could not fetch rule set generation id: Permission denied (you must be root)"
+)
+
+// Case 10: firewall-cmd --state is read by exit status, and firewalld not
+// running is not "no firewall" until iptables/nftables are checked.
+func TestJudgeFirewallCase10(t *testing.T) {
+	tests := []struct {
+		name     string
+		sections map[string]section
+		status   module.Status
+		value    string
+	}{
+		{
+			name:     "firewalld running",
+			sections: map[string]section{fwFirewalld: {"running", 0}},
+			status:   module.StatusOK, value: "firewalld running",
+		},
+		{
+			name:     "firewalld recovery mode 251",
+			sections: map[string]section{fwFirewalld: {"failed", 251}},
+			status:   module.StatusWarn, value: "firewalld running, configuration failed",
+		},
+		{
+			name: "252 not running, iptables service active",
+			sections: map[string]section{
+				fwFirewalld: {"not running", 252}, fwIptablesService: {"active", 0},
+				fwIptables: {iptablesRules, 0}, fwNft: {"", 127}, fwUfw: {"", 127},
+			},
+			status: module.StatusOK, value: "iptables service active",
+		},
+		{
+			name: "252 not running, iptables rules loaded without the service",
+			sections: map[string]section{
+				fwFirewalld: {"not running", 252}, fwIptablesService: {"inactive", 3},
+				fwIptables: {iptablesRules, 0}, fwNft: {"", 127}, fwUfw: {"", 127},
+			},
+			status: module.StatusOK, value: "iptables: 3 rules",
+		},
+		{
+			name: "252 not running and nothing loaded",
+			sections: map[string]section{
+				fwFirewalld: {"not running", 252}, fwIptablesService: {"unknown", 4},
+				fwIptables: {iptablesEmpty, 0}, fwNft: {"", 0}, fwUfw: {"", 127},
+			},
+			status: module.StatusFail, value: "no firewall",
+		},
+		{
+			name: "252 not running, rules unreadable without root",
+			sections: map[string]section{
+				fwFirewalld: {"not running", 252}, fwIptablesService: {"inactive", 3},
+				fwIptables: {notRoot, 4}, fwNft: {"Operation not permitted", 1}, fwUfw: {"ERROR: You need to be root to run this script", 1},
+			},
+			status: module.StatusError, value: "unknown",
+		},
+		{
+			name: "firewall-cmd not installed, nftables rules",
+			sections: map[string]section{
+				fwFirewalld: {strings.Replace(notFound, "%s", "firewall-cmd", 1), 127}, fwIptablesService: {"inactive", 3},
+				fwIptables: {"", 127}, fwNft: {nftRules, 0}, fwUfw: {"", 127},
+			},
+			status: module.StatusOK, value: "nftables: 2 rules",
+		},
+		{
+			name: "Debian with ufw active",
+			sections: map[string]section{
+				fwFirewalld: {"", 127}, fwIptablesService: {"inactive", 3},
+				fwIptables: {iptablesEmpty, 0}, fwNft: {"", 127}, fwUfw: {"Status: active\n\nTo Action From", 0},
+			},
+			status: module.StatusOK, value: "ufw active",
+		},
+		{
+			name: "ufw installed but inactive and no rules",
+			sections: map[string]section{
+				fwFirewalld: {"", 127}, fwIptablesService: {"inactive", 3},
+				fwIptables: {iptablesEmpty, 0}, fwNft: {"", 127}, fwUfw: {"Status: inactive", 0},
+			},
+			status: module.StatusFail, value: "no firewall",
+		},
+		{
+			name: "no firewall software at all",
+			sections: map[string]section{
+				fwFirewalld: {"", 127}, fwIptablesService: {"", 127}, fwIptables: {"", 127}, fwNft: {"", 127}, fwUfw: {"", 127},
+			},
+			status: module.StatusFail, value: "no firewall software",
+		},
+		{
+			name: "firewall-cmd broken with another status",
+			sections: map[string]section{
+				fwFirewalld: {"Traceback (most recent call last):", 1}, fwIptablesService: {"inactive", 3},
+				fwIptables: {notRoot, 4}, fwNft: {"", 127}, fwUfw: {"", 127},
+			},
+			status: module.StatusError, value: "unknown",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := JudgeFirewall(tt.sections)
+			if f.Status != tt.status {
+				t.Errorf("status = %s, want %s (%s)", f.Status, tt.status, f.Message.EN)
+			}
+			if f.Value != tt.value {
+				t.Errorf("value = %q, want %q", f.Value, tt.value)
+			}
+			if f.Message.EN == "" || f.Message.ZH == "" {
+				t.Errorf("message not bilingual: %+v", f.Message)
+			}
+			if len(f.Evidence) != len(tt.sections) {
+				t.Errorf("evidence has %d lines, want one per probe (%d)", len(f.Evidence), len(tt.sections))
+			}
+		})
+	}
+}
+
+func TestFirewalldNotRunningMessage(t *testing.T) {
+	f := JudgeFirewall(map[string]section{
+		fwFirewalld: {"not running", 252}, fwIptablesService: {"inactive", 3},
+		fwIptables: {iptablesEmpty, 0}, fwNft: {"", 127}, fwUfw: {"", 127},
+	})
+	if !strings.HasPrefix(f.Message.EN, "firewalld not running") || !strings.HasPrefix(f.Message.ZH, "firewalld 未运行") {
+		t.Errorf("message = %+v, want it to start with the firewalld state", f.Message)
+	}
+}
+
+func TestCountNftRules(t *testing.T) {
+	rules, drop := CountNftRules(nftRules)
+	if rules != 2 || !drop {
+		t.Errorf("rules = %d, drop = %v; want 2 and true", rules, drop)
+	}
+	empty := "table inet filter {\n\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n\t}\n}"
+	if rules, drop := CountNftRules(empty); rules != 0 || drop {
+		t.Errorf("empty ruleset: rules = %d, drop = %v", rules, drop)
+	}
+}
+
+func TestJudgeTime(t *testing.T) {
+	chrony := "Reference ID    : C0A80101 (ntp.example)\nStratum         : 3\nSystem time     : 0.000012345 seconds fast of NTP time\nLeap status     : Normal\n"
+	tests := []struct {
+		name     string
+		sections map[string]section
+		status   module.Status
+	}{
+		{"chrony synchronized", map[string]section{timeChrony: {chrony, 0}}, module.StatusOK},
+		{"chrony far off", map[string]section{timeChrony: {strings.Replace(chrony, "0.000012345", "3.5", 1), 0}}, module.StatusWarn},
+		{"chrony not synchronised", map[string]section{timeChrony: {strings.Replace(chrony, "Normal", "Not synchronised", 1), 0}}, module.StatusFail},
+		{"timedatectl yes", map[string]section{timeChrony: {"", 127}, timeTimedatectl: {"NTP=yes\nNTPSynchronized=yes\n", 0}}, module.StatusOK},
+		{"timedatectl no", map[string]section{timeChrony: {"", 127}, timeTimedatectl: {"NTP=no\nNTPSynchronized=no\n", 0}}, module.StatusFail},
+		{"nothing answers", map[string]section{timeChrony: {"", 127}, timeTimedatectl: {"System has not been booted with systemd", 1}}, module.StatusError},
+	}
+	for _, tt := range tests {
+		if f := JudgeTime(tt.sections, time.Second); f.Status != tt.status {
+			t.Errorf("%s: status = %s, want %s (%s)", tt.name, f.Status, tt.status, f.Message.EN)
+		}
+	}
+}

@@ -1,0 +1,241 @@
+package checks
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"os"
+	"time"
+
+	"patrol/i18n"
+	"patrol/module"
+)
+
+const httpCheck = "check.http"
+
+// maxBodyBytes bounds how much of a response body is searched for contains.
+const maxBodyBytes = 4 << 20
+
+func httpSpec() *module.Spec {
+	return &module.Spec{
+		Name:  httpCheck,
+		Title: i18n.T("Web page", "网页可用性"),
+		Doc: "Fetches a URL from the machine running patrol (not from the host) and checks " +
+			"status, body text, latency and TLS certificate days left.",
+		Check: true,
+		Args: []module.Arg{
+			{Name: "url", Type: module.String, Required: true, Doc: "http:// or https:// URL, requested from the machine running patrol"},
+			{Name: "status", Type: module.Int, Default: 200, Doc: "expected HTTP status code"},
+			{Name: "contains", Type: module.String, Doc: "text the response body must contain (first 4 MiB searched)"},
+			{Name: "max_latency", Type: module.Duration, Doc: "time to the full response above which the check warns (optional)"},
+			{Name: "tls_warn_days", Type: module.Int, Default: 30, Doc: "certificate days left at which the check warns"},
+			{Name: "tls_fail_days", Type: module.Int, Default: 7, Doc: "certificate days left at which the check fails"},
+			{Name: "insecure", Type: module.Bool, Default: false, Doc: "skip certificate verification (days left are still reported)"},
+			{Name: "ca_file", Type: module.String, Doc: "PEM file of CA certificates to trust instead of the system pool, on the machine running patrol"},
+			{Name: "timeout", Type: module.Duration, Default: 30 * time.Second, Doc: "time limit for the whole request"},
+		},
+		Run: runHTTP,
+	}
+}
+
+// runHTTP requests the URL with net/http from the machine running patrol, so the
+// host needs no curl and the result matches what a user on patrol's network gets.
+// The task's host only gives the finding its context, and nothing runs on it.
+func runHTTP(ctx context.Context, env *module.Env, args module.Args) (module.Result, error) {
+	url := args.String("url")
+	timeout, _, err := durationArg(args, "timeout")
+	if err != nil {
+		return result([]module.Finding{argError(httpCheck, err)}), nil
+	}
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	maxLatency, _, err := durationArg(args, "max_latency")
+	if err != nil {
+		return result([]module.Finding{argError(httpCheck, err)}), nil
+	}
+
+	client, err := httpClient(args.Bool("insecure"), args.String("ca_file"), timeout)
+	if err != nil {
+		return result([]module.Finding{argError(httpCheck, err)}), nil
+	}
+
+	obs := fetchURL(ctx, client, url)
+	opts := httpOptions{
+		Status:     intArg(args, "status", 200),
+		Contains:   args.String("contains"),
+		MaxLatency: maxLatency,
+		TLS:        LowerIsWorse(float64(intArg(args, "tls_warn_days", 30)), float64(intArg(args, "tls_fail_days", 7)), " days"),
+	}
+	return result(evaluateHTTP(url, obs, opts, now(env))), nil
+}
+
+func httpClient(insecure bool, caFile string, timeout time.Duration) (*http.Client, error) {
+	cfg := &tls.Config{InsecureSkipVerify: insecure} // #nosec G402 -- only when the playbook sets insecure: true.
+	if caFile != "" {
+		pem, err := os.ReadFile(caFile)
+		if err != nil {
+			return nil, fmt.Errorf("ca_file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("ca_file %s: %w: no PEM certificate found", caFile, errArg)
+		}
+		cfg.RootCAs = pool
+	}
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.TLSClientConfig = cfg
+	return &http.Client{Transport: transport, Timeout: timeout}, nil
+}
+
+// httpObservation is the measurement of one request.
+type httpObservation struct {
+	Err      error
+	Status   int
+	Body     []byte
+	Latency  time.Duration
+	LeafCert *tlsLeaf
+}
+
+type tlsLeaf struct {
+	Subject  string
+	NotAfter time.Time
+}
+
+func fetchURL(ctx context.Context, client *http.Client, url string) httpObservation {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return httpObservation{Err: err}
+	}
+	req.Header.Set("User-Agent", "patrol-check-http")
+
+	start := time.Now()
+	resp, err := client.Do(req)
+	if err != nil {
+		return httpObservation{Err: err}
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBodyBytes))
+	obs := httpObservation{Status: resp.StatusCode, Body: body, Latency: time.Since(start)}
+	if err != nil {
+		obs.Err = fmt.Errorf("read body: %w", err)
+	}
+	if resp.TLS != nil && len(resp.TLS.PeerCertificates) > 0 {
+		leaf := resp.TLS.PeerCertificates[0]
+		obs.LeafCert = &tlsLeaf{Subject: leaf.Subject.String(), NotAfter: leaf.NotAfter}
+	}
+	return obs
+}
+
+type httpOptions struct {
+	Status     int
+	Contains   string
+	MaxLatency time.Duration
+	TLS        Threshold
+}
+
+// evaluateHTTP gives a finding for the response (status and body text), one for
+// latency when max_latency is set, and one for the certificate of https URLs.
+func evaluateHTTP(url string, obs httpObservation, opts httpOptions, at time.Time) []module.Finding {
+	if obs.Err != nil && obs.Status == 0 {
+		return []module.Finding{{
+			Check:     httpCheck,
+			Item:      url,
+			Status:    module.StatusFail,
+			Value:     "no response",
+			Threshold: fmt.Sprintf("status %d", opts.Status),
+			Message: i18n.T(
+				fmt.Sprintf("request to %s failed: %v", url, obs.Err),
+				fmt.Sprintf("请求 %s 失败：%v", url, obs.Err),
+			),
+		}}
+	}
+
+	findings := []module.Finding{responseFinding(url, obs, opts)}
+	if opts.MaxLatency > 0 {
+		findings = append(findings, latencyFinding(url, obs.Latency, opts.MaxLatency))
+	}
+	if obs.LeafCert != nil {
+		findings = append(findings, certFinding(url, *obs.LeafCert, opts.TLS, at))
+	}
+	return findings
+}
+
+func responseFinding(url string, obs httpObservation, opts httpOptions) module.Finding {
+	f := module.Finding{
+		Check:     httpCheck,
+		Item:      url,
+		Status:    module.StatusOK,
+		Value:     fmt.Sprintf("status %d", obs.Status),
+		Threshold: fmt.Sprintf("status %d", opts.Status),
+		Metrics:   map[string]float64{"status": float64(obs.Status), "body_bytes": float64(len(obs.Body))},
+		Message: i18n.T(
+			fmt.Sprintf("%s answered with status %d", url, obs.Status),
+			fmt.Sprintf("%s 返回状态码 %d", url, obs.Status),
+		),
+	}
+	if opts.Contains != "" {
+		f.Threshold += fmt.Sprintf(", body contains %q", opts.Contains)
+	}
+
+	switch {
+	case obs.Status != opts.Status:
+		f.Status = module.StatusFail
+		f.Message = i18n.T(
+			fmt.Sprintf("%s answered with status %d, expected %d", url, obs.Status, opts.Status),
+			fmt.Sprintf("%s 返回状态码 %d，应为 %d", url, obs.Status, opts.Status),
+		)
+	case obs.Err != nil:
+		f.Status = module.StatusFail
+		f.Message = i18n.T(
+			fmt.Sprintf("%s: reading the response failed: %v", url, obs.Err),
+			fmt.Sprintf("%s：读取响应失败：%v", url, obs.Err),
+		)
+	case opts.Contains != "" && !bytes.Contains(obs.Body, []byte(opts.Contains)):
+		f.Status = module.StatusFail
+		f.Value += ", text missing"
+		f.Message = i18n.T(
+			fmt.Sprintf("%s answered but the page does not contain %q", url, opts.Contains),
+			fmt.Sprintf("%s 有响应，但页面中没有 %q", url, opts.Contains),
+		)
+	}
+	return f
+}
+
+func latencyFinding(url string, latency, max time.Duration) module.Finding {
+	t := HigherIsWorse(max.Seconds(), Off, "s")
+	ms := float64(latency.Milliseconds())
+	f := t.Measure(httpCheck, url+" latency", latency.Seconds(), latency.Round(time.Millisecond).String())
+	f.Metrics = map[string]float64{"latency_ms": ms}
+	f.Message = i18n.T(
+		fmt.Sprintf("%s took %s to answer (limit %s)", url, latency.Round(time.Millisecond), max),
+		fmt.Sprintf("%s 响应耗时 %s（上限 %s）", url, latency.Round(time.Millisecond), max),
+	)
+	return f
+}
+
+func certFinding(url string, leaf tlsLeaf, t Threshold, at time.Time) module.Finding {
+	days := math.Floor(leaf.NotAfter.Sub(at).Hours() / 24)
+	f := t.Measure(httpCheck, url+" certificate", days, fmt.Sprintf("%.0f days left", days))
+	f.Metrics = map[string]float64{"days_left": days}
+	f.Evidence = []string{fmt.Sprintf("subject %s, not after %s", leaf.Subject, leaf.NotAfter.UTC().Format(time.RFC3339))}
+	if days < 0 {
+		f.Value = "expired"
+		f.Message = i18n.T(
+			fmt.Sprintf("the certificate of %s expired on %s", url, leaf.NotAfter.UTC().Format("2006-01-02")),
+			fmt.Sprintf("%s 的证书已于 %s 过期", url, leaf.NotAfter.UTC().Format("2006-01-02")),
+		)
+		return f
+	}
+	en, zh := levelWords(f.Status)
+	f.Message = i18n.T(
+		fmt.Sprintf("the certificate of %s expires on %s, %.0f days left (%s)", url, leaf.NotAfter.UTC().Format("2006-01-02"), days, en),
+		fmt.Sprintf("%s 的证书于 %s 到期，剩余 %.0f 天（%s）", url, leaf.NotAfter.UTC().Format("2006-01-02"), days, zh),
+	)
+	return f
+}

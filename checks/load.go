@@ -1,0 +1,119 @@
+package checks
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"patrol/i18n"
+	"patrol/module"
+)
+
+const loadCheck = "check.load"
+
+func loadSpec() *module.Spec {
+	return &module.Spec{
+		Name:  loadCheck,
+		Title: i18n.T("System load", "系统负载"),
+		Doc:   "1, 5 and 15 minute load averages divided by the CPU count against warn/fail levels.",
+		Check: true,
+		Args: []module.Arg{
+			{Name: "warn", Type: module.Float, Default: 1.0, Doc: "load per CPU at which the host warns"},
+			{Name: "fail", Type: module.Float, Default: 2.0, Doc: "load per CPU at which the host fails"},
+		},
+		Run: runLoad,
+	}
+}
+
+// loadAverage is the measurement of a load probe.
+type loadAverage struct {
+	Load [3]float64 // 1, 5 and 15 minutes
+	CPUs int
+}
+
+type loadProbe func(ctx context.Context, env *module.Env) (loadAverage, *module.Finding)
+
+var loadProbes = perOS[loadProbe]{Linux: probeLoadLinux}
+
+func runLoad(ctx context.Context, env *module.Env, args module.Args) (module.Result, error) {
+	probe := loadProbes.pick(env)
+	if probe == nil {
+		return result([]module.Finding{unsupportedOS(loadCheck)}), nil
+	}
+	avg, failed := probe(ctx, env)
+	if failed != nil {
+		return result([]module.Finding{*failed}), nil
+	}
+	t := HigherIsWorse(floatArg(args, "warn", 1), floatArg(args, "fail", 2), " per CPU")
+	return result(evaluateLoad(avg, t)), nil
+}
+
+// probeLoadLinux reads /proc/loadavg and counts CPUs with nproc, or from
+// /proc/cpuinfo where coreutils is too old to have nproc (before 8.1).
+func probeLoadLinux(ctx context.Context, env *module.Env) (loadAverage, *module.Finding) {
+	out, err := runScript(ctx, env, "cat /proc/loadavg")
+	if err != nil || out.ExitCode != 0 {
+		f := probeFailed(loadCheck, "load", "cat /proc/loadavg", out, err)
+		return loadAverage{}, &f
+	}
+	load, perr := ParseLoadavg(out.Stdout)
+	if perr != nil {
+		f := errorFinding(loadCheck, "load", i18n.T(
+			fmt.Sprintf("could not parse /proc/loadavg: %v", perr),
+			fmt.Sprintf("无法解析 /proc/loadavg：%v", perr),
+		), outputEvidence(out))
+		return loadAverage{}, &f
+	}
+
+	cpuOut, err := runScript(ctx, env, "nproc 2>/dev/null || grep -c '^processor' /proc/cpuinfo")
+	if err != nil || cpuOut.ExitCode != 0 {
+		f := probeFailed(loadCheck, "load", "nproc", cpuOut, err)
+		return loadAverage{}, &f
+	}
+	cpus, perr := strconv.Atoi(strings.TrimSpace(string(cpuOut.Stdout)))
+	if perr != nil || cpus <= 0 {
+		f := errorFinding(loadCheck, "load", i18n.T(
+			fmt.Sprintf("could not read the CPU count from %q", strings.TrimSpace(string(cpuOut.Stdout))),
+			fmt.Sprintf("无法读取 CPU 数量：%q", strings.TrimSpace(string(cpuOut.Stdout))),
+		), nil)
+		return loadAverage{}, &f
+	}
+	return loadAverage{Load: load, CPUs: cpus}, nil
+}
+
+// ParseLoadavg reads the three load averages from /proc/loadavg
+// ("0.97 0.30 0.11 2/99 5043").
+func ParseLoadavg(out []byte) ([3]float64, error) {
+	var load [3]float64
+	fields := strings.Fields(string(out))
+	if len(fields) < 3 {
+		return load, fmt.Errorf("expected 3 load averages, got %q", strings.TrimSpace(string(out)))
+	}
+	for i := range load {
+		v, err := strconv.ParseFloat(fields[i], 64)
+		if err != nil {
+			return load, fmt.Errorf("load average %q: %w", fields[i], err)
+		}
+		load[i] = v
+	}
+	return load, nil
+}
+
+func evaluateLoad(avg loadAverage, t Threshold) []module.Finding {
+	var findings []module.Finding
+	for i, minutes := range []int{1, 5, 15} {
+		perCPU := float64(int64(avg.Load[i]/float64(avg.CPUs)*100+0.5)) / 100
+		item := fmt.Sprintf("load %dm", minutes)
+		f := t.Measure(loadCheck, item, perCPU, "")
+		f.Value = fmt.Sprintf("%.2f (%.2f per CPU, %d CPUs)", avg.Load[i], perCPU, avg.CPUs)
+		f.Metrics = map[string]float64{"load": avg.Load[i], "load_per_cpu": perCPU, "cpus": float64(avg.CPUs)}
+		en, zh := levelWords(f.Status)
+		f.Message = i18n.T(
+			fmt.Sprintf("%d-minute load average is %.2f on %d CPUs (%s)", minutes, avg.Load[i], avg.CPUs, en),
+			fmt.Sprintf("%d 分钟平均负载 %.2f，CPU %d 个（%s）", minutes, avg.Load[i], avg.CPUs, zh),
+		)
+		findings = append(findings, f)
+	}
+	return findings
+}

@@ -1,0 +1,112 @@
+package checks
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ParseSize reads a byte count written as a plain number or with a binary unit:
+// "1048576", "512K", "10G", "1.7G", "2TiB", "100MB". Units are powers of 1024, the
+// way df -h, du -h and ls -h print them, so K, KB, KiB all mean 1024 bytes.
+func ParseSize(s string) (int64, error) {
+	t := strings.TrimSpace(s)
+	if t == "" {
+		return 0, fmt.Errorf("%w: empty size", errArg)
+	}
+
+	i := len(t)
+	for i > 0 && !isDigitOrDot(t[i-1]) {
+		i--
+	}
+	num, unit := t[:i], strings.ToUpper(strings.TrimSpace(t[i:]))
+	unit = strings.TrimSuffix(strings.TrimSuffix(unit, "IB"), "B")
+
+	exp := 0
+	if unit != "" {
+		exp = strings.Index("KMGTPE", unit) + 1
+	}
+	if unit != "" && (len(unit) != 1 || exp == 0) {
+		return 0, fmt.Errorf("%w: size %q has an unknown unit; use K, M, G, T or P", errArg, s)
+	}
+
+	f, err := strconv.ParseFloat(num, 64)
+	if err != nil || f < 0 {
+		return 0, fmt.Errorf("%w: size %q is not a number with an optional unit such as 10G", errArg, s)
+	}
+	return int64(math.Round(f * math.Pow(1024, float64(exp)))), nil
+}
+
+func isDigitOrDot(c byte) bool { return c >= '0' && c <= '9' || c == '.' }
+
+// FormatBytes prints a byte count with a binary unit and one decimal: "12.1 GiB".
+func FormatBytes(n int64) string {
+	const unit = 1024
+	if n < unit && n > -unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	f := float64(n)
+	units := []string{"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"}
+	i := -1
+	for math.Abs(f) >= unit && i < len(units)-1 {
+		f /= unit
+		i++
+	}
+	return fmt.Sprintf("%.1f %s", f, units[i])
+}
+
+// ParseDuration reads a duration as Go writes it ("26h", "90m", "1h30m") and also
+// accepts days ("7d", "1d12h") because backup and log windows are set in days.
+func ParseDuration(s string) (time.Duration, error) {
+	t := strings.TrimSpace(s)
+	days := time.Duration(0)
+	if i := strings.IndexByte(t, 'd'); i > 0 {
+		n, err := strconv.Atoi(t[:i])
+		if err != nil {
+			return 0, fmt.Errorf("%w: duration %q: use forms such as 26h, 30m or 7d", errArg, s)
+		}
+		days = time.Duration(n) * 24 * time.Hour
+		t = t[i+1:]
+		if t == "" {
+			return days, nil
+		}
+	}
+	d, err := time.ParseDuration(t)
+	if err != nil {
+		return 0, fmt.Errorf("%w: duration %q: use forms such as 26h, 30m or 7d", errArg, s)
+	}
+	return days + d, nil
+}
+
+// FormatAge prints a duration the way people read ages: "3d 4h", "26h", "5h 12m",
+// "40s". The smaller unit is left out when it is zero.
+func FormatAge(d time.Duration) string {
+	neg := d < 0
+	if neg {
+		d = -d
+	}
+	var s string
+	switch {
+	case d >= 24*time.Hour:
+		s = twoUnits(d/(24*time.Hour), "d", d%(24*time.Hour)/time.Hour, "h")
+	case d >= time.Hour:
+		s = twoUnits(d/time.Hour, "h", d%time.Hour/time.Minute, "m")
+	case d >= time.Minute:
+		s = twoUnits(d/time.Minute, "m", d%time.Minute/time.Second, "s")
+	default:
+		s = fmt.Sprintf("%ds", d/time.Second)
+	}
+	if neg {
+		return "-" + s
+	}
+	return s
+}
+
+func twoUnits(big time.Duration, bigUnit string, small time.Duration, smallUnit string) string {
+	if small == 0 {
+		return fmt.Sprintf("%d%s", big, bigUnit)
+	}
+	return fmt.Sprintf("%d%s %d%s", big, bigUnit, small, smallUnit)
+}

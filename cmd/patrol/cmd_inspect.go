@@ -1,0 +1,170 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"patrol/i18n"
+	"patrol/inventory"
+	"patrol/journal"
+	"patrol/module"
+	"patrol/report"
+)
+
+// reportFlags are the flags of commands that write a report.
+type reportFlags struct {
+	out       string
+	inspector string
+}
+
+func (a *app) addReportFlags(cmd *cobra.Command, rf *reportFlags) {
+	cmd.Flags().StringVar(&rf.out, "out", "", a.tr("folder for report.html, report.md and report.json (default ./reports/<date>-<kind>/)", "report.html、report.md、report.json 的输出目录（默认 ./reports/<日期>-<类型>/）"))
+	cmd.Flags().StringVar(&rf.inspector, "inspector", "", a.tr("name of the inspector shown in the report (default: the OS user)", "报告中的巡检人（默认：当前系统用户）"))
+}
+
+func (a *app) inspectCommand() *cobra.Command {
+	var rf reportFlags
+	cmd := &cobra.Command{
+		Use:   "inspect daily|monthly",
+		Short: a.tr("Run the daily basic or monthly full inspection and write its report", "执行每日基础巡检或每月全面巡检，并生成巡检报告"),
+		Args:  exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			kind := report.Kind(args[0])
+			if kind != report.KindDaily && kind != report.KindMonthly {
+				return invalid(fmt.Errorf("%s %q: %s", a.tr("unknown inspection", "未知的巡检类型"), args[0], a.tr("use daily or monthly", "请使用 daily 或 monthly")))
+			}
+			reg := registry()
+			inv, _, err := a.loadInventory()
+			if err != nil {
+				return err
+			}
+			book, err := loadPlaybook(string(kind)+"-inspection", reg)
+			if err != nil {
+				return invalid(err)
+			}
+
+			ex, err := a.execute(cmd.Context(), book, inv, cmd.Root().Flags().Args())
+			if err != nil {
+				return err
+			}
+			dir, err := a.writeReport(ex.journal.Path(), kind, selectedHosts(inv, ex.summary.Hosts), reg, rf)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stderr, "%s: %s\n", msgJournal.In(a.lang), ex.journal.Path())
+			fmt.Fprintln(a.stdout, dir)
+			return &exitError{code: ex.summary.ExitCode()}
+		},
+	}
+	a.addRunFlags(cmd)
+	a.addReportFlags(cmd, &rf)
+	return cmd
+}
+
+func (a *app) reportCommand() *cobra.Command {
+	var rf reportFlags
+	var kind string
+	cmd := &cobra.Command{
+		Use:   "report [JOURNAL]",
+		Short: a.tr("Write the inspection report of a recorded run again (default: the latest run)", "根据运行日志重新生成巡检报告（默认：最近一次运行）"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path, err := a.journalPath(args)
+			if err != nil {
+				return err
+			}
+			inv, _, err := a.loadInventory()
+			if err != nil {
+				return err
+			}
+			header, records, _, err := journal.Read(path)
+			if err != nil {
+				return fmt.Errorf("read journal %s: %w", path, err)
+			}
+			dir, err := a.writeReport(path, report.Kind(kind), recordedHosts(header, records, inv), registry(), rf)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(a.stdout, dir)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&kind, "kind", "", a.tr("daily or monthly (default: guessed from the playbook name)", "daily 或 monthly（默认：按剧本名称判断）"))
+	a.addReportFlags(cmd, &rf)
+	return cmd
+}
+
+// writeReport renders the report of the run recorded in the journal at path.
+// Reading the journal back, rather than the results held in memory, makes the
+// report show exactly what was recorded.
+func (a *app) writeReport(path string, kind report.Kind, hosts []*inventory.Host, reg *module.Registry, rf reportFlags) (string, error) {
+	header, records, end, err := journal.Read(path)
+	if err != nil {
+		return "", fmt.Errorf("read journal %s: %w", path, err)
+	}
+	in := report.FromJournal(header, records, end, hosts, checkTitles(reg))
+	if kind != "" {
+		in.Kind = kind
+	}
+	if rf.inspector != "" {
+		in.Inspector = rf.inspector
+	}
+
+	dir := rf.out
+	if dir == "" {
+		day := header.StartedAt.In(shanghai()).Format("2006-01-02")
+		dir = filepath.Join("reports", day+"-"+string(in.Kind))
+	}
+	if _, err := report.Write(dir, in, a.lang); err != nil {
+		return "", fmt.Errorf("%s: %w", msgReport.In(a.lang), err)
+	}
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
+	return dir, nil
+}
+
+// selectedHosts returns the inventory hosts with the given names, so that a host
+// the run selected but never reached shows in the report as not inspected.
+func selectedHosts(inv *inventory.Inventory, names []string) []*inventory.Host {
+	var hosts []*inventory.Host
+	for _, name := range names {
+		if h := inv.Host(name); h != nil {
+			hosts = append(hosts, h)
+		}
+	}
+	return hosts
+}
+
+// recordedHosts returns the inventory hosts that have a result in the journal.
+func recordedHosts(h journal.Header, records []journal.Record, inv *inventory.Inventory) []*inventory.Host {
+	seen := map[string]bool{}
+	for _, r := range records {
+		seen[r.Host] = true
+	}
+	var hosts []*inventory.Host
+	for _, host := range inv.Hosts() {
+		if seen[host.Name] {
+			hosts = append(hosts, host)
+		}
+	}
+	return hosts
+}
+
+func checkTitles(reg *module.Registry) map[string]i18n.Text {
+	titles := map[string]i18n.Text{}
+	for _, name := range reg.Names() {
+		spec, _ := reg.Lookup(name)
+		titles[name] = spec.Title
+	}
+	return titles
+}
+
+func shanghai() *time.Location {
+	if loc, err := time.LoadLocation(report.DefaultTimeZone); err == nil {
+		return loc
+	}
+	return time.FixedZone("CST", 8*3600)
+}

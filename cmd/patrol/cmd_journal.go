@@ -1,0 +1,83 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"patrol/journal"
+)
+
+func (a *app) journalCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "journal",
+		Short: a.tr("List and verify run journals", "列出并校验运行日志"),
+	}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "verify [JOURNAL]",
+		Short: a.tr("Check a journal's hash chain (default: the latest run)", "校验运行日志的哈希链（默认：最近一次运行）"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path, err := a.journalPath(args)
+			if err != nil {
+				return err
+			}
+			sum, err := journal.Verify(path)
+			if err != nil {
+				fmt.Fprintf(a.stdout, "%s: %s\n", path, localize(err, a.lang))
+				return &exitError{code: exitFailed}
+			}
+			status := a.tr("intact", "完整")
+			if !sum.Ended {
+				status = a.tr("intact, but the run recorded no end (still running or died)", "完整，但没有结束记录（仍在运行或已中断）")
+			}
+			fmt.Fprintf(a.stdout, "%s: %s; %s %d, %s %d, %s %s\n", path, status,
+				a.tr("lines", "行数"), sum.Lines, a.tr("results", "结果数"), sum.Results,
+				a.tr("last line SHA-256", "末行 SHA-256"), sum.LastHash)
+			return nil
+		},
+	})
+	cmd.AddCommand(&cobra.Command{
+		Use:   "list",
+		Short: a.tr("List run journals, newest last", "列出运行日志，最新的在最后"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			dir, err := journalDir()
+			if err != nil {
+				return err
+			}
+			paths, err := journal.List(dir)
+			if err != nil {
+				return err
+			}
+			for _, p := range paths {
+				fmt.Fprintln(a.stdout, p)
+			}
+			return nil
+		},
+	})
+	return cmd
+}
+
+func journalDir() (string, error) {
+	home, err := patrolHome()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(home, "journal"), nil
+}
+
+// journalPath returns the journal named in args, or the latest one.
+func (a *app) journalPath(args []string) (string, error) {
+	if len(args) > 0 {
+		return args[0], nil
+	}
+	dir, err := journalDir()
+	if err != nil {
+		return "", err
+	}
+	path, err := journal.Latest(dir)
+	if err != nil {
+		return "", invalid(fmt.Errorf("%s %s: %w", a.tr("no journal in", "没有运行日志："), dir, err))
+	}
+	return path, nil
+}

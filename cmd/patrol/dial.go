@@ -1,0 +1,96 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync"
+
+	"golang.org/x/term"
+
+	"patrol/inventory"
+	"patrol/runner"
+	"patrol/transport"
+	"patrol/transport/local"
+	"patrol/transport/sshconn"
+)
+
+// sshOptions are the run-wide SSH settings from the global flags.
+func (a *app) sshOptions(inv *inventory.Inventory) sshconn.Options {
+	return sshconn.Options{
+		ConnectTimeout:    a.connectTimeout,
+		AcceptNewHostKeys: a.acceptNewKeys,
+		PassphrasePrompt:  a.promptPassphrase,
+		ResolveJump: func(name string) (*inventory.Host, bool) {
+			h := inv.Host(name)
+			return h, h != nil
+		},
+		Logger: a.logger(""),
+	}
+}
+
+// checkConnections builds every selected host's connection settings before
+// anything runs, so a missing password variable or key file is invalid input
+// rather than a failure halfway through a run.
+func (a *app) checkConnections(inv *inventory.Inventory, hosts []*inventory.Host) error {
+	opts := a.sshOptions(inv)
+	for _, h := range hosts {
+		switch h.Connection {
+		case inventory.ConnSSH:
+			if _, err := sshconn.ConfigFromHost(h, opts); err != nil {
+				return fmt.Errorf("%s (%s): %w", h.Name, h.Source, err)
+			}
+		case inventory.ConnWinRM:
+			return fmt.Errorf("%s (%s): %s", h.Name, h.Source, a.tr(
+				"the winrm connection is not available in this version; use ssh or local",
+				"此版本尚不支持 winrm 连接；请使用 ssh 或 local"))
+		}
+	}
+	return nil
+}
+
+// dialer opens a host's connection by its kind.
+func (a *app) dialer(inv *inventory.Inventory) runner.Dialer {
+	opts := a.sshOptions(inv)
+	return func(ctx context.Context, h *inventory.Host) (transport.Connection, error) {
+		switch h.Connection {
+		case inventory.ConnLocal:
+			return local.New(), nil
+		case inventory.ConnSSH:
+			cfg, err := sshconn.ConfigFromHost(h, opts)
+			if err != nil {
+				return nil, err
+			}
+			return sshconn.Dial(ctx, cfg)
+		}
+		return nil, fmt.Errorf("host %s: connection %q is not supported", h.Name, h.Connection)
+	}
+}
+
+var (
+	promptMu    sync.Mutex
+	passphrases = map[string][]byte{}
+)
+
+// promptPassphrase asks for an encrypted key's passphrase on the terminal, once
+// per key file however many hosts use it.
+func (a *app) promptPassphrase(keyFile string) ([]byte, error) {
+	promptMu.Lock()
+	defer promptMu.Unlock()
+	if p, ok := passphrases[keyFile]; ok {
+		return p, nil
+	}
+
+	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
+	if err != nil {
+		return nil, fmt.Errorf("key %s is encrypted and there is no terminal to ask for its passphrase; set key_passphrase_env", keyFile)
+	}
+	defer tty.Close()
+	fmt.Fprintf(tty, a.tr("Passphrase for %s: ", "请输入 %s 的口令："), keyFile)
+	pass, err := term.ReadPassword(int(tty.Fd()))
+	fmt.Fprintln(tty)
+	if err == nil {
+		passphrases[keyFile] = pass
+	}
+	return pass, err
+}

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"patrol/i18n"
+)
+
+// Exit codes, the one table of them. The help text prints it.
+const (
+	exitOK          = 0   // every task succeeded (checks may warn)
+	exitFailed      = 1   // a task or check failed
+	exitInvalid     = 2   // invalid input: nothing ran
+	exitUnreachable = 3   // a host was unreachable
+	exitInterrupted = 130 // interrupted (Ctrl-C, SIGTERM)
+)
+
+var exitCodeHelp = i18n.T(`Exit codes:
+  0    every task succeeded (checks may warn)
+  1    a task or check failed
+  2    invalid input (inventory, playbook, flags): nothing ran
+  3    a host was unreachable
+  130  interrupted`, `退出码：
+  0    全部任务成功（检查项可以有警告）
+  1    有任务或检查项失败
+  2    输入无效（清单、剧本、参数）：什么都没有执行
+  3    有主机无法连接
+  130  被中断`)
+
+// inputError marks invalid input: the message is shown as is and the exit code
+// is 2.
+type inputError struct{ err error }
+
+func (e *inputError) Error() string { return e.err.Error() }
+func (e *inputError) Unwrap() error { return e.err }
+
+func invalid(err error) error { return &inputError{err: err} }
+
+// exitError carries an exit code chosen by a command after it printed its own
+// output.
+type exitError struct{ code int }
+
+func (e *exitError) Error() string { return fmt.Sprintf("exit %d", e.code) }
+
+// exitCode maps an error returned by a command to the process exit code and
+// prints it when it has something to say.
+func exitCode(err error, stderr io.Writer, lang i18n.Lang) int {
+	if err == nil {
+		return exitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	var ie *inputError
+	if errors.As(err, &ie) {
+		fmt.Fprintln(stderr, localize(ie.err, lang))
+		return exitInvalid
+	}
+	fmt.Fprintf(stderr, "%s: %s\n", msgError.In(lang), localize(err, lang))
+	return exitFailed
+}
+
+// localized is an error that can print itself in either language.
+type localized interface {
+	In(lang i18n.Lang) string
+}
+
+func localize(err error, lang i18n.Lang) string {
+	var l localized
+	if errors.As(err, &l) {
+		return l.In(lang)
+	}
+	return err.Error()
+}

@@ -1,0 +1,159 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/term"
+
+	"patrol/module"
+	"patrol/runner"
+)
+
+// jsonResult is the line --output json prints for each task result.
+type jsonResult struct {
+	Host       string           `json:"host"`
+	Play       string           `json:"play"`
+	Task       string           `json:"task"`
+	Module     string           `json:"module"`
+	Status     string           `json:"status"`
+	Changed    bool             `json:"changed"`
+	RC         int              `json:"rc"`
+	Msg        string           `json:"msg,omitempty"`
+	Error      string           `json:"error,omitempty"`
+	Stdout     string           `json:"stdout,omitempty"`
+	Stderr     string           `json:"stderr,omitempty"`
+	Findings   []module.Finding `json:"findings,omitempty"`
+	DurationMS int64            `json:"duration_ms"`
+}
+
+var outMu sync.Mutex
+
+// printResult writes one task result to stdout: a JSON line with --output json;
+// in text mode, failures, changes and warnings always, the rest with -v.
+func (a *app) printResult(tr runner.TaskResult) {
+	outMu.Lock()
+	defer outMu.Unlock()
+
+	if a.output == "json" {
+		line, _ := json.Marshal(jsonResult{
+			Host: tr.Host, Play: tr.Play, Task: tr.Task, Module: tr.Module, Status: tr.Status,
+			Changed: tr.Result.Changed, RC: tr.Result.RC, Msg: tr.Result.Msg, Error: tr.Err,
+			Stdout: tr.Result.Stdout, Stderr: tr.Result.Stderr, Findings: tr.Result.Findings,
+			DurationMS: tr.Duration.Milliseconds(),
+		})
+		fmt.Fprintf(a.stdout, "%s\n", line)
+		return
+	}
+
+	worst := module.Worst(tr.Result.Findings)
+	interesting := tr.Status == runner.StatusFailed || tr.Status == runner.StatusUnreachable ||
+		tr.Status == runner.StatusChanged || worst != module.StatusOK
+	if !interesting && !a.verbose {
+		return
+	}
+	fmt.Fprintf(a.stdout, "%-11s %s | %s", statusLabel(tr.Status, a), tr.Host, tr.Task)
+	switch {
+	case tr.Err != "":
+		fmt.Fprintf(a.stdout, ": %s", tr.Err)
+	case tr.Result.Msg != "":
+		fmt.Fprintf(a.stdout, ": %s", tr.Result.Msg)
+	}
+	fmt.Fprintln(a.stdout)
+	for _, f := range tr.Result.Findings {
+		if f.Status != module.StatusOK || a.verbose {
+			fmt.Fprintf(a.stdout, "    %-5s %s %s %s\n", f.Status, f.Item, f.Value, f.Message.In(a.lang))
+		}
+	}
+	if tr.Status == runner.StatusFailed && tr.Result.Stderr != "" {
+		fmt.Fprintf(a.stdout, "    stderr: %s\n", firstLines(tr.Result.Stderr, 5))
+	}
+}
+
+func statusLabel(status string, a *app) string {
+	labels := map[string][2]string{
+		runner.StatusOK:          {"ok", "成功"},
+		runner.StatusChanged:     {"changed", "已变更"},
+		runner.StatusFailed:      {"FAILED", "失败"},
+		runner.StatusSkipped:     {"skipped", "跳过"},
+		runner.StatusUnreachable: {"UNREACHABLE", "无法连接"},
+	}
+	l := labels[status]
+	return a.tr(l[0], l[1])
+}
+
+func firstLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if len(lines) > n {
+		lines = append(lines[:n], "…")
+	}
+	return strings.Join(lines, "\n    ")
+}
+
+// progress shows hosts done/total and failures so far on one stderr line, only
+// when stderr is a terminal.
+type progress struct {
+	a       *app
+	enabled bool
+	total   int
+
+	mu          sync.Mutex
+	done        int
+	failed      int
+	unreachable map[string]bool
+	last        time.Time
+}
+
+func newProgress(a *app, total int) *progress {
+	f, ok := a.stderr.(*os.File)
+	return &progress{
+		a:           a,
+		enabled:     ok && term.IsTerminal(int(f.Fd())),
+		total:       total,
+		unreachable: map[string]bool{},
+	}
+}
+
+func (p *progress) result(tr runner.TaskResult) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if tr.Status == runner.StatusUnreachable {
+		p.unreachable[tr.Host] = true
+	}
+	p.draw(false)
+}
+
+func (p *progress) hostDone(host string, failed bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.done++
+	if failed && !p.unreachable[host] {
+		p.failed++
+	}
+	p.draw(true)
+}
+
+// draw repaints the line at most ten times a second unless forced.
+func (p *progress) draw(force bool) {
+	if !p.enabled || (!force && time.Since(p.last) < 100*time.Millisecond) {
+		return
+	}
+	p.last = time.Now()
+	fmt.Fprintf(p.a.stderr, "\r\033[K%s %d/%d  %s %d  %s %d",
+		p.a.tr("hosts", "主机"), min(p.done, p.total), p.total,
+		p.a.tr("failed", "失败"), p.failed,
+		p.a.tr("unreachable", "无法连接"), len(p.unreachable))
+}
+
+func (p *progress) finish() {
+	if p.enabled {
+		p.mu.Lock()
+		p.draw(true)
+		fmt.Fprintln(p.a.stderr)
+		p.mu.Unlock()
+	}
+}

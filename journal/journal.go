@@ -1,0 +1,165 @@
+// Package journal keeps the append-only, hash-chained record of every run: one
+// JSON line per record in $PATROL_HOME/journal/<run-id>.jsonl, a header first, one
+// result per task and host, and an end record. Each line carries the SHA-256 of
+// the line before it, so Verify can show where a journal was edited, cut or
+// reordered after the run wrote it.
+//
+// The package stores and reads journals. It does not run tasks or render
+// reports, and it never records environment variables or secrets: callers pass
+// argument lists only, and the Writer masks the secret strings it is given.
+package journal
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"patrol/module"
+)
+
+// Record types, the "type" field of every line.
+const (
+	TypeHeader = "header"
+	TypeResult = "result"
+	TypeEnd    = "end"
+)
+
+// Ext is the file name extension of journals.
+const Ext = ".jsonl"
+
+// Header is the first line of a journal. It records what ran, where, who started
+// it and on what input.
+type Header struct {
+	// Type is always TypeHeader; Create sets it.
+	Type string `json:"type"`
+	// RunID names the run and its file; see NewRunID.
+	RunID     string    `json:"run_id"`
+	StartedAt time.Time `json:"started_at"`
+	// User is the login name that started the run on the patrol machine.
+	User string `json:"user"`
+	// Hostname is the patrol machine's host name, not a managed host.
+	Hostname string `json:"hostname"`
+	// Version is the patrol version that wrote the journal.
+	Version string `json:"patrol_version"`
+	// Args is the command line without the program name. It must never hold
+	// environment values or secrets. The Writer masks the secrets it was given.
+	Args      []string     `json:"args"`
+	Playbook  FileDigest   `json:"playbook"`
+	Inventory []FileDigest `json:"inventory"`
+	CheckMode bool         `json:"check_mode"`
+	// Limit is the --limit host pattern; empty means every host of the plays.
+	Limit string `json:"limit,omitempty"`
+}
+
+// FileDigest names an input file and the hex SHA-256 of its bytes, so a later
+// reader can tell whether the playbook or inventory changed since the run.
+type FileDigest struct {
+	Path   string `json:"path"`
+	SHA256 string `json:"sha256"`
+}
+
+// Status is the outcome of one task on one host.
+type Status string
+
+// Task result statuses.
+const (
+	StatusOK          Status = "ok"
+	StatusChanged     Status = "changed"
+	StatusFailed      Status = "failed"
+	StatusSkipped     Status = "skipped"
+	StatusUnreachable Status = "unreachable"
+)
+
+// Record is one task result on one host.
+type Record struct {
+	// Type is always TypeResult; Append sets it.
+	Type string `json:"type"`
+	// Seq numbers results from 1 in the order they were written; Append sets it.
+	Seq int `json:"seq"`
+	// Time is when the task finished; Append uses the current time when it is zero.
+	Time   time.Time `json:"time"`
+	Host   string    `json:"host"`
+	Play   string    `json:"play"`
+	Task   string    `json:"task"`
+	Module string    `json:"module"`
+	Status Status    `json:"status"`
+	// Changed repeats whether the host was changed, which is also true for a
+	// failed task that changed something before it failed.
+	Changed  bool             `json:"changed"`
+	RC       int              `json:"rc"`
+	Duration time.Duration    `json:"duration_ns"`
+	Msg      string           `json:"msg,omitempty"`
+	Findings []module.Finding `json:"findings,omitempty"`
+	// Prev is the hex SHA-256 of the previous line's bytes without its newline;
+	// Append sets it.
+	Prev string `json:"prev"`
+}
+
+// RunStatus is the outcome of a whole run.
+type RunStatus string
+
+// Run statuses, recorded in the end record.
+const (
+	RunOK          RunStatus = "ok"
+	RunFailed      RunStatus = "failed"
+	RunUnreachable RunStatus = "unreachable"
+	RunInterrupted RunStatus = "interrupted"
+)
+
+// Counts tallies the results of a run by status.
+type Counts struct {
+	OK          int `json:"ok"`
+	Changed     int `json:"changed"`
+	Failed      int `json:"failed"`
+	Skipped     int `json:"skipped"`
+	Unreachable int `json:"unreachable"`
+	// Hosts is the number of distinct hosts with at least one result.
+	Hosts int `json:"hosts"`
+}
+
+// Total returns the number of results counted.
+func (c Counts) Total() int {
+	return c.OK + c.Changed + c.Failed + c.Skipped + c.Unreachable
+}
+
+// End is the last line of a journal. A journal without one belongs to a run
+// that is still going or that died before it could write it.
+type End struct {
+	// Type is always TypeEnd; Close sets it.
+	Type   string    `json:"type"`
+	Status RunStatus `json:"status"`
+	// Counts is filled by Close from the results it wrote.
+	Counts  Counts    `json:"counts"`
+	EndedAt time.Time `json:"ended_at"`
+	// Prev is the hex SHA-256 of the previous line; Close sets it.
+	Prev string `json:"prev"`
+}
+
+// NewRunID returns a run id such as 20261204T210745Z-3fa9c1: the UTC start time,
+// so that ids sort in time order, and 6 random hex digits so that two runs
+// started in the same second get different files.
+func NewRunID(started time.Time) string {
+	var b [3]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		// crypto/rand does not fail on supported platforms; keep the id valid anyway.
+		b = [3]byte{byte(started.Nanosecond() >> 16), byte(started.Nanosecond() >> 8), byte(started.Nanosecond())}
+	}
+	return started.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
+}
+
+// DefaultDir returns the journal directory: $PATROL_HOME/journal, where
+// PATROL_HOME defaults to ~/.patrol.
+func DefaultDir() (string, error) {
+	home := os.Getenv("PATROL_HOME")
+	if home == "" {
+		userHome, err := os.UserHomeDir()
+		if err != nil {
+			return "", fmt.Errorf("find the journal directory: %w (set PATROL_HOME)", err)
+		}
+		home = filepath.Join(userHome, ".patrol")
+	}
+	return filepath.Join(home, "journal"), nil
+}

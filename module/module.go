@@ -1,0 +1,219 @@
+// Package module is the contract between the runner and the code behind each task:
+// a module's declared arguments (used to validate playbooks before anything runs),
+// the environment it runs in, the result it returns and the findings checks report.
+// It also holds the registry modules are looked up in by name.
+package module
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sort"
+	"time"
+
+	"patrol/i18n"
+	"patrol/inventory"
+	"patrol/transport"
+)
+
+// ArgType is the type a module argument must have in a playbook.
+type ArgType string
+
+// Argument types. A Duration is written "30s", "5m" or a number of seconds.
+const (
+	String   ArgType = "string"
+	Int      ArgType = "int"
+	Float    ArgType = "float"
+	Bool     ArgType = "bool"
+	Duration ArgType = "duration"
+	Strings  ArgType = "list"
+	Map      ArgType = "map"
+)
+
+// Arg declares one module argument.
+type Arg struct {
+	Name     string
+	Type     ArgType
+	Required bool
+	// Default is used when the task omits the argument; nil means no default.
+	Default any
+	// Enum, when set, lists the only accepted values of a string argument.
+	Enum []string
+	Doc  string
+}
+
+// Spec declares a module: its name, arguments and how to run it.
+type Spec struct {
+	// Name is what playbooks write: "command", "check.disk".
+	Name string
+	// Title names the module in reports.
+	Title i18n.Text
+	// Doc is a one-line English description for `patrol modules`.
+	Doc string
+	// FreeForm names the argument a plain scalar value fills, as in
+	// `command: echo hello`; empty means the module takes only a mapping.
+	FreeForm string
+	Args     []Arg
+	// Check marks a read-only inspection check that returns findings.
+	Check bool
+	// Changes marks a module that may change the host; in check mode it must
+	// report what it would change and change nothing.
+	Changes bool
+	// Run does the work. Args are validated, typed and templated before the call.
+	Run func(ctx context.Context, env *Env, args Args) (Result, error)
+}
+
+// Arg returns the declaration of the named argument.
+func (s *Spec) Arg(name string) (Arg, bool) {
+	for _, a := range s.Args {
+		if a.Name == name {
+			return a, true
+		}
+	}
+	return Arg{}, false
+}
+
+// Env is what a module sees of the run while it works on one host.
+type Env struct {
+	Host *inventory.Host
+	Conn transport.Connection
+	// CheckMode asks modules that change hosts to change nothing.
+	CheckMode bool
+	// Become, when set, asks commands to run through sudo.
+	Become *transport.Become
+	// State keeps small values between runs for this host, such as the log offset
+	// check.log read up to.
+	State State
+	Log   *slog.Logger
+	// Now is the clock; checks use it for ages and time windows.
+	Now func() time.Time
+}
+
+// RunCommand runs cmd on the host with the task's privilege settings.
+func (e *Env) RunCommand(ctx context.Context, cmd transport.Command) (transport.Result, error) {
+	if cmd.Become == nil {
+		cmd.Become = e.Become
+	}
+	return e.Conn.Run(ctx, cmd)
+}
+
+// Shell runs a shell script on the host and returns its result.
+func (e *Env) Shell(ctx context.Context, script string) (transport.Result, error) {
+	return e.RunCommand(ctx, transport.Command{Script: script})
+}
+
+// State stores small strings per host between runs.
+type State interface {
+	Get(key string) (string, bool)
+	Set(key, value string) error
+}
+
+// Result is what a module returns for one host.
+type Result struct {
+	// Changed reports that the module changed the host (or would, in check mode).
+	Changed bool `json:"changed"`
+	// Failed marks a task that ran but did not do its job, such as a command
+	// that exited non-zero.
+	Failed bool `json:"failed,omitempty"`
+	// Skipped marks a task whose `when` was false.
+	Skipped bool   `json:"skipped,omitempty"`
+	Msg     string `json:"msg,omitempty"`
+	RC      int    `json:"rc"`
+	Stdout  string `json:"stdout,omitempty"`
+	Stderr  string `json:"stderr,omitempty"`
+	// Findings are what a check measured.
+	Findings []Finding `json:"findings,omitempty"`
+	// Data holds extra values for `register`, such as a fetched file's checksum.
+	Data map[string]any `json:"data,omitempty"`
+}
+
+// Status is the outcome of one inspected item.
+type Status string
+
+// Finding statuses, from best to worst. StatusError means the item could not be
+// measured, which is different from measuring a bad value.
+const (
+	StatusOK    Status = "ok"
+	StatusWarn  Status = "warn"
+	StatusFail  Status = "fail"
+	StatusError Status = "error"
+)
+
+// Rank orders statuses so that the worst can be picked: ok < warn < error < fail.
+func (s Status) Rank() int {
+	switch s {
+	case StatusOK:
+		return 0
+	case StatusWarn:
+		return 1
+	case StatusError:
+		return 2
+	case StatusFail:
+		return 3
+	}
+	return -1
+}
+
+// Finding is one inspected item of a check on one host.
+type Finding struct {
+	// Check is the module name, such as check.disk.
+	Check string `json:"check"`
+	// Item names what was inspected: a mount point, a unit, a URL.
+	Item   string `json:"item"`
+	Status Status `json:"status"`
+	// Value is the measured value as shown to people, such as "83%".
+	Value string `json:"value"`
+	// Threshold is the limit that was applied, such as "warn 80%, fail 90%".
+	Threshold string `json:"threshold,omitempty"`
+	// Message explains the status in both languages.
+	Message i18n.Text `json:"message"`
+	// Evidence holds raw lines that back the finding (log excerpts, output).
+	Evidence []string `json:"evidence,omitempty"`
+	// Metrics carries machine-readable numbers, such as used_percent.
+	Metrics map[string]float64 `json:"metrics,omitempty"`
+}
+
+// Worst returns the worst status among findings, or StatusOK when there are none.
+func Worst(findings []Finding) Status {
+	worst := StatusOK
+	for _, f := range findings {
+		if f.Status.Rank() > worst.Rank() {
+			worst = f.Status
+		}
+	}
+	return worst
+}
+
+// Registry maps module names to their specs.
+type Registry struct {
+	specs map[string]*Spec
+}
+
+// NewRegistry returns an empty registry.
+func NewRegistry() *Registry { return &Registry{specs: map[string]*Spec{}} }
+
+// Register adds specs. It panics on a duplicate name, which is a programming error.
+func (r *Registry) Register(specs ...*Spec) {
+	for _, s := range specs {
+		if _, dup := r.specs[s.Name]; dup {
+			panic(fmt.Sprintf("module %q registered twice", s.Name))
+		}
+		r.specs[s.Name] = s
+	}
+}
+
+// Lookup returns the spec of the named module.
+func (r *Registry) Lookup(name string) (*Spec, bool) {
+	s, ok := r.specs[name]
+	return s, ok
+}
+
+// Names returns every registered module name, sorted.
+func (r *Registry) Names() []string {
+	names := make([]string, 0, len(r.specs))
+	for n := range r.specs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}

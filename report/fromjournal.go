@@ -1,0 +1,126 @@
+package report
+
+import (
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"patrol/i18n"
+	"patrol/inventory"
+	"patrol/journal"
+	"patrol/module"
+)
+
+// FromJournal builds the Inspection of a recorded run. hosts are the inventory
+// hosts the run covered; a host that appears in the records but not in hosts is
+// added by name. titles maps check module names (check.disk) to their titles.
+//
+// Kind is guessed from the playbook's file name ("monthly" or "daily" in it);
+// callers that know the kind set it afterwards. Findings become items as they
+// are. A failed task without findings becomes an item with status error. An
+// unreachable result marks its host unreachable. Results of other tasks (ok,
+// changed or skipped, without findings) are not inspection items and are left out.
+func FromJournal(h journal.Header, records []journal.Record, end *journal.End, hosts []*inventory.Host, titles map[string]i18n.Text) Inspection {
+	in := Inspection{
+		Kind:          kindFromPlaybook(h.Playbook.Path),
+		RunID:         h.RunID,
+		StartedAt:     h.StartedAt,
+		Inspector:     h.User,
+		PatrolMachine: h.Hostname,
+	}
+	if end != nil {
+		in.EndedAt = end.EndedAt
+		in.RunStatus = string(end.Status)
+	} else {
+		in.RunStatus = RunIncomplete
+	}
+
+	byName := map[string]int{}
+	addHost := func(h Host) int {
+		if i, ok := byName[h.Name]; ok {
+			return i
+		}
+		in.Hosts = append(in.Hosts, h)
+		byName[h.Name] = len(in.Hosts) - 1
+		return len(in.Hosts) - 1
+	}
+	for _, ih := range hosts {
+		addHost(Host{Name: ih.Name, Address: ih.Addr(), OS: ih.OS, System: ih.System, NotInspected: true})
+	}
+
+	for _, rec := range records {
+		i := addHost(Host{Name: rec.Host, NotInspected: true})
+		applyRecord(&in.Hosts[i], rec, titles)
+	}
+	return in
+}
+
+// applyRecord applies one result to its host.
+func applyRecord(host *Host, rec journal.Record, titles map[string]i18n.Text) {
+	if host.NotInspected {
+		host.NotInspected = false
+		host.Reachable = true
+	}
+
+	switch {
+	case rec.Status == journal.StatusUnreachable:
+		if host.Error == "" {
+			host.Error = rec.Msg
+		}
+		host.Reachable = false
+
+	case len(rec.Findings) > 0:
+		for _, f := range rec.Findings {
+			host.Items = append(host.Items, Item{Finding: f, Title: checkTitle(titles, f.Check, rec.Module), Task: rec.Task})
+		}
+
+	case rec.Status == journal.StatusFailed:
+		host.Items = append(host.Items, failedTaskItem(rec, titles))
+	}
+}
+
+// failedTaskItem shows a task that failed without findings, such as a command
+// that exited non-zero, as an item that could not be checked.
+func failedTaskItem(rec journal.Record, titles map[string]i18n.Text) Item {
+	msg := strings.TrimSpace(rec.Msg)
+	if msg == "" {
+		msg = labels["host.failed_task"].EN
+	}
+	return Item{
+		Finding: module.Finding{
+			Check:   rec.Module,
+			Item:    rec.Task,
+			Status:  module.StatusError,
+			Value:   "rc=" + strconv.Itoa(rec.RC),
+			Message: i18n.Text{ZH: labels["host.failed_task"].ZH + "：" + msg, EN: labels["host.failed_task"].EN + ": " + msg},
+		},
+		Title: checkTitle(titles, rec.Module, rec.Module),
+		Task:  rec.Task,
+	}
+}
+
+// checkTitle looks up a check's title, then its task module's, then falls back
+// to the module name itself.
+func checkTitle(titles map[string]i18n.Text, check, moduleName string) i18n.Text {
+	for _, name := range []string{check, moduleName} {
+		if t, ok := titles[name]; ok && !t.IsZero() {
+			return t
+		}
+	}
+	name := check
+	if name == "" {
+		name = moduleName
+	}
+	return i18n.Text{ZH: name, EN: name}
+}
+
+func kindFromPlaybook(path string) Kind {
+	base := strings.ToLower(filepath.Base(path))
+	switch {
+	case strings.Contains(base, "monthly"):
+		return KindMonthly
+	case strings.Contains(base, "daily"):
+		return KindDaily
+	}
+	return ""
+}

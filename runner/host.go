@@ -1,0 +1,261 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"patrol/module"
+	"patrol/playbooks"
+	"patrol/transport"
+)
+
+// runHost runs the play's tasks on one host in order. It returns false when the
+// host failed or was unreachable. A failed task stops the host unless it has
+// ignore_errors; a failed check does not, so one bad item never hides the others.
+func (r *run) runHost(ctx context.Context, play *playbooks.Play, hs *hostState) bool {
+	conn, err := r.connect(ctx, hs)
+	if err != nil {
+		hs.stopped = true
+		r.record(TaskResult{
+			Host: hs.host.Name, Play: play.Name, Task: "connect", Status: StatusUnreachable,
+			Err: err.Error(), Start: r.opts.Now(),
+		})
+		return false
+	}
+
+	ok := true
+	for _, task := range play.Tasks {
+		if ctx.Err() != nil {
+			return false
+		}
+		if !r.selectedByTags(play, task) {
+			continue
+		}
+		status := r.runTask(ctx, play, task, hs, conn)
+		switch {
+		case status == StatusUnreachable:
+			hs.stopped = true
+			return false
+		case status == StatusFailed && task.Spec.Check:
+			ok = false
+		case status == StatusFailed && !task.IgnoreErrors:
+			hs.stopped = true
+			return false
+		}
+	}
+	return ok
+}
+
+func (r *run) selectedByTags(play *playbooks.Play, task *playbooks.Task) bool {
+	tags := append(slices.Clone(play.Tags), task.Tags...)
+	for _, t := range r.opts.SkipTags {
+		if slices.Contains(tags, t) {
+			return false
+		}
+	}
+	if len(r.opts.Tags) == 0 {
+		return true
+	}
+	for _, t := range r.opts.Tags {
+		if t == "all" || slices.Contains(tags, t) {
+			return true
+		}
+	}
+	return false
+}
+
+// runTask runs one task, once per loop item, registers its result and returns the
+// worst status among its items.
+func (r *run) runTask(ctx context.Context, play *playbooks.Play, task *playbooks.Task, hs *hostState, conn transport.Connection) string {
+	vars := r.vars(play, hs)
+	base := TaskResult{Host: hs.host.Name, Play: play.Name, Task: task.DisplayName(), Module: task.Module, Check: task.Spec.Check}
+
+	if task.Loop == nil {
+		tr := r.runItem(ctx, play, task, hs, conn, vars, base)
+		r.register(task, hs, registeredValue(tr))
+		return tr.Status
+	}
+
+	items, err := task.ExpandLoop(vars)
+	if err != nil {
+		tr := base
+		tr.Status, tr.Err, tr.Start = StatusFailed, err.Error(), r.opts.Now()
+		r.record(tr)
+		return StatusFailed
+	}
+	worst := StatusSkipped
+	results := make([]any, 0, len(items))
+	for _, item := range items {
+		if ctx.Err() != nil {
+			break
+		}
+		itemVars := withVar(vars, "item", item)
+		tr := r.runItem(ctx, play, task, hs, conn, itemVars, base)
+		reg := registeredValue(tr)
+		reg["item"] = item
+		results = append(results, reg)
+		if statusRank(tr.Status) > statusRank(worst) {
+			worst = tr.Status
+		}
+		if tr.Status == StatusUnreachable {
+			break
+		}
+	}
+	r.register(task, hs, map[string]any{
+		"results": results,
+		"changed": worst == StatusChanged,
+		"failed":  worst == StatusFailed,
+		"skipped": worst == StatusSkipped,
+	})
+	return worst
+}
+
+// runItem evaluates when, renders the arguments and runs the module with the
+// task's retries and timeout; the result is recorded before it returns.
+func (r *run) runItem(ctx context.Context, play *playbooks.Play, task *playbooks.Task, hs *hostState, conn transport.Connection, vars map[string]any, tr TaskResult) TaskResult {
+	tr.Start = r.opts.Now()
+	defer func() {
+		tr.Duration = r.opts.Now().Sub(tr.Start)
+		r.record(tr)
+	}()
+
+	run, err := task.EvalWhen(vars)
+	if err != nil {
+		tr.Status, tr.Err = StatusFailed, err.Error()
+		return tr
+	}
+	if !run {
+		tr.Status = StatusSkipped
+		tr.Result = module.Result{Skipped: true}
+		return tr
+	}
+	args, err := task.ResolveArgs(vars)
+	if err != nil {
+		tr.Status, tr.Err = StatusFailed, err.Error()
+		return tr
+	}
+
+	env := &module.Env{
+		Host:      hs.host,
+		Conn:      conn,
+		CheckMode: r.opts.CheckMode,
+		Become:    r.become(play, task, hs),
+		State:     hs.state,
+		Log:       r.opts.Log.With("host", hs.host.Name, "task", task.DisplayName(), "module", task.Module),
+		Now:       r.opts.Now,
+	}
+	for attempt := 0; ; attempt++ {
+		res, err := callModule(ctx, task, env, args)
+		tr.Result, tr.Status, tr.Err = res, statusOf(task, res, err), ""
+		if err != nil {
+			tr.Err = describeError(err, task)
+		}
+		if tr.Status != StatusFailed || attempt >= task.Retries || ctx.Err() != nil {
+			return tr
+		}
+		env.Log.Info("retrying failed task", "attempt", attempt+1, "of", task.Retries, "err", tr.Err)
+		if task.Delay > 0 {
+			select {
+			case <-time.After(task.Delay):
+			case <-ctx.Done():
+				return tr
+			}
+		}
+	}
+}
+
+// callModule runs the module under the task's timeout.
+func callModule(ctx context.Context, task *playbooks.Task, env *module.Env, args module.Args) (module.Result, error) {
+	if task.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, task.Timeout)
+		defer cancel()
+	}
+	res, err := task.Spec.Run(ctx, env, args)
+	if err == nil && ctx.Err() != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		err = fmt.Errorf("%w after %s", transport.ErrTimeout, task.Timeout)
+	}
+	return res, err
+}
+
+func describeError(err error, task *playbooks.Task) string {
+	if errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, transport.ErrTimeout) && task.Timeout > 0 {
+		return fmt.Sprintf("%v: task timed out after %s; raise the task's timeout if the work needs longer", err, task.Timeout)
+	}
+	return err.Error()
+}
+
+func statusOf(task *playbooks.Task, res module.Result, err error) string {
+	switch {
+	case err != nil && transport.IsUnreachable(err):
+		return StatusUnreachable
+	case err != nil || res.Failed:
+		return StatusFailed
+	case res.Skipped:
+		return StatusSkipped
+	case task.Spec.Check:
+		if w := module.Worst(res.Findings); w == module.StatusFail || w == module.StatusError {
+			return StatusFailed
+		}
+		return StatusOK
+	case res.Changed:
+		return StatusChanged
+	}
+	return StatusOK
+}
+
+func statusRank(s string) int {
+	return slices.Index([]string{StatusSkipped, StatusOK, StatusChanged, StatusFailed, StatusUnreachable}, s)
+}
+
+func (r *run) become(play *playbooks.Play, task *playbooks.Task, hs *hostState) *transport.Become {
+	on := hs.host.Become
+	if play.Become != nil {
+		on = *play.Become
+	}
+	if task.Become != nil {
+		on = *task.Become
+	}
+	if !on {
+		return nil
+	}
+	return &transport.Become{User: hs.host.BecomeUser, Password: secretFromEnv(hs.host.BecomePasswordEnv)}
+}
+
+// vars merges the play's variables for the host (see playbooks.MergeVars) and
+// puts the extra variables on top.
+func (r *run) vars(play *playbooks.Play, hs *hostState) map[string]any {
+	vars := playbooks.MergeVars(hs.host, play, hs.registered)
+	for k, v := range r.opts.ExtraVars {
+		vars[k] = v
+	}
+	return vars
+}
+
+func withVar(vars map[string]any, key string, value any) map[string]any {
+	out := make(map[string]any, len(vars)+1)
+	for k, v := range vars {
+		out[k] = v
+	}
+	out[key] = value
+	return out
+}
+
+func (r *run) register(task *playbooks.Task, hs *hostState, value map[string]any) {
+	if task.Register != "" {
+		hs.registered[task.Register] = value
+	}
+}
+
+// registeredValue is what `register` stores for one result, with the error of a
+// task that could not run.
+func registeredValue(tr TaskResult) map[string]any {
+	reg := playbooks.ResultVars(tr.Result)
+	reg["failed"] = tr.Status == StatusFailed
+	reg["skipped"] = tr.Status == StatusSkipped
+	reg["error"] = tr.Err
+	return reg
+}
