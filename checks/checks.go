@@ -92,15 +92,6 @@ func runScript(ctx context.Context, env *module.Env, script string) (probeOutput
 	return probeOutput{Stdout: res.Stdout, Stderr: res.Stderr, ExitCode: res.ExitCode}, nil
 }
 
-// runArgv runs a program without a shell, so arguments need no quoting.
-func runArgv(ctx context.Context, env *module.Env, argv ...string) (probeOutput, error) {
-	res, err := env.RunCommand(ctx, transport.Command{Argv: argv, Timeout: probeTimeout})
-	if err != nil {
-		return probeOutput{}, fmt.Errorf("run %s: %w", strings.Join(argv, " "), err)
-	}
-	return probeOutput{Stdout: res.Stdout, Stderr: res.Stderr, ExitCode: res.ExitCode}, nil
-}
-
 // errorFinding reports an item that could not be measured.
 func errorFinding(check, item string, msg i18n.Text, evidence []string) module.Finding {
 	return module.Finding{

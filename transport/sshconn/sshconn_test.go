@@ -542,7 +542,6 @@ func waitForLog(t *testing.T, s *sshtest.Server, substr string) {
 	time.Sleep(200 * time.Millisecond)
 }
 
-
 // sshd without PAM advertises keyboard-interactive but has no device to run
 // it, so it replies to the request with USERAUTH_FAILURE at once (message 51
 // where x/crypto expects 60). That is an auth failure, not a protocol error.
