@@ -61,7 +61,12 @@ func (a *app) dialer(inv *inventory.Inventory) runner.Dialer {
 			if err != nil {
 				return nil, err
 			}
-			return sshconn.Dial(ctx, cfg)
+			conn, err := sshconn.Dial(ctx, cfg)
+			if err != nil {
+				// Return a nil interface, not a nil *Conn inside one.
+				return nil, err
+			}
+			return conn, nil
 		}
 		return nil, fmt.Errorf("host %s: connection %q is not supported", h.Name, h.Connection)
 	}

@@ -120,6 +120,14 @@ func StartMany(t testing.TB, n int, opts Options) []*Server {
 	return all
 }
 
+// Stop ends the server's sshd now, so that its port refuses connections. With
+// StartMany it stops every endpoint of the server's group.
+func (s *Server) Stop() {
+	s.proc.mu.Lock()
+	defer s.proc.mu.Unlock()
+	s.proc.stop()
+}
+
 // KnownHostsLine returns a plain known_hosts line for the server, in the
 // "[127.0.0.1]:port" form OpenSSH uses for ports other than 22.
 func (s *Server) KnownHostsLine() string {
