@@ -1,7 +1,9 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -54,8 +56,7 @@ func (a *app) inspectCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(a.stderr, "%s: %s\n", msgJournal.In(a.lang), ex.journal.Path())
-			fmt.Fprintln(a.stdout, dir)
+			a.printReportPath(dir, ex.journal.Path())
 			return &exitError{code: ex.summary.ExitCode()}
 		},
 	}
@@ -87,13 +88,37 @@ func (a *app) reportCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintln(a.stdout, dir)
+			a.printReportPath(dir, path)
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&kind, "kind", "", a.tr("daily or monthly (default: guessed from the playbook name)", "daily 或 monthly（默认：按剧本名称判断）"))
 	a.addReportFlags(cmd, &rf)
 	return cmd
+}
+
+// reportLang is the report's language: --lang, then $PATROL_LANG, then
+// Chinese, because reports are handed to the client as they are. Unlike CLI
+// messages, the locale does not count.
+func (a *app) reportLang() i18n.Lang {
+	for _, v := range []string{a.langFlag, os.Getenv("PATROL_LANG")} {
+		if l, ok := i18n.Parse(v); ok {
+			return l
+		}
+	}
+	return i18n.ZH
+}
+
+// printReportPath prints where the report went: the folder alone on stdout in
+// text mode, so scripts can take it, or a final JSON line with --output json.
+func (a *app) printReportPath(dir, journalPath string) {
+	if a.output == "json" {
+		line, _ := json.Marshal(map[string]string{"report": dir, "journal": journalPath})
+		fmt.Fprintf(a.stdout, "%s\n", line)
+		return
+	}
+	fmt.Fprintf(a.stderr, "%s: %s\n", msgJournal.In(a.lang), journalPath)
+	fmt.Fprintln(a.stdout, dir)
 }
 
 // writeReport renders the report of the run recorded in the journal at path.
@@ -117,7 +142,7 @@ func (a *app) writeReport(path string, kind report.Kind, hosts []*inventory.Host
 		day := header.StartedAt.In(shanghai()).Format("2006-01-02")
 		dir = filepath.Join("reports", day+"-"+string(in.Kind))
 	}
-	if _, err := report.Write(dir, in, a.lang); err != nil {
+	if _, err := report.Write(dir, in, a.reportLang()); err != nil {
 		return "", fmt.Errorf("%s: %w", msgReport.In(a.lang), err)
 	}
 	if abs, err := filepath.Abs(dir); err == nil {

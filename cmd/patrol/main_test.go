@@ -40,9 +40,15 @@ type result struct {
 // folder set to dir.
 func runPatrol(t *testing.T, home, dir string, args ...string) result {
 	t.Helper()
+	return runPatrolEnv(t, []string{"PATROL_HOME=" + home, "PATROL_INVENTORY=", "PATROL_LANG=en"}, dir, args...)
+}
+
+// runPatrolEnv runs the binary with env added to this process's environment.
+func runPatrolEnv(t *testing.T, env []string, dir string, args ...string) result {
+	t.Helper()
 	cmd := exec.Command(patrolBin, args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "PATROL_HOME="+home, "PATROL_INVENTORY=", "PATROL_LANG=en")
+	cmd.Env = append(os.Environ(), env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
