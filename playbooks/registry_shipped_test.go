@@ -1,6 +1,9 @@
 package playbooks_test
 
 import (
+	"bytes"
+	"flag"
+	"os"
 	"testing"
 
 	"patrol/builtin"
@@ -20,5 +23,33 @@ func TestShippedWithRealModules(t *testing.T) {
 		if _, err := playbooks.LoadShipped(name, reg); err != nil {
 			t.Errorf("%s:\n%v", name, err)
 		}
+	}
+}
+
+var update = flag.Bool("update", false, "rewrite schema.json from GenerateSchema")
+
+// TestSchemaCurrent checks that the committed schema.json, which editors use to
+// complete and check playbooks, lists every module patrol registers with its
+// arguments. Run `go test ./playbooks -run Schema -update` after changing play
+// or task keys or a module's arguments.
+func TestSchemaCurrent(t *testing.T) {
+	reg := module.NewRegistry()
+	builtin.Register(reg)
+	checks.Register(reg)
+	got, err := playbooks.GenerateSchema(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *update {
+		if err := os.WriteFile("schema.json", got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	committed, err := os.ReadFile("schema.json")
+	if err != nil {
+		t.Fatalf("read committed schema: %v; run go test ./playbooks -run Schema -update", err)
+	}
+	if !bytes.Equal(got, committed) {
+		t.Error("schema.json is out of date; run go test ./playbooks -run Schema -update")
 	}
 }
