@@ -72,7 +72,9 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		if !cfg.Keep {
+		if cfg.Keep {
+			fmt.Fprintf(cfg.Log, "keeping files in %s\n", dir)
+		} else {
 			defer os.RemoveAll(dir)
 		}
 	}
@@ -129,6 +131,7 @@ func runSize(ctx context.Context, cfg *Config, dir string, n int) (Result, error
 			return Result{}, err
 		}
 		logSample(cfg.Log, tag, ToolPatrol, r.Sample)
+		saveOutput(cfg, dir, fmt.Sprintf("patrol-%d", rep), r)
 		patrol = append(patrol, r.Sample)
 
 		r, err = runFloor(ctx, cfg, cluster, w, w.FloorScript)
@@ -136,6 +139,7 @@ func runSize(ctx context.Context, cfg *Config, dir string, n int) (Result, error
 			return Result{}, err
 		}
 		logSample(cfg.Log, tag, ToolFloor, r.Sample)
+		saveOutput(cfg, dir, fmt.Sprintf("floor-%d", rep), r)
 		floor = append(floor, r.Sample)
 
 		if cfg.Phases {
@@ -160,6 +164,7 @@ func runSize(ctx context.Context, cfg *Config, dir string, n int) (Result, error
 				return Result{}, err
 			}
 			logSample(cfg.Log, tag, ToolAnsible, r.Sample)
+			saveOutput(cfg, dir, fmt.Sprintf("ansible-%d", rep), r)
 			ansible = append(ansible, r.Sample)
 		}
 	}
@@ -185,9 +190,23 @@ const connectPlaybookText = `# Written by patrol-bench: connect and run one comm
       command: "true"
 `
 
+// saveOutput keeps a run's stdout and stderr in dir when cfg.Keep is set, to
+// look at after the benchmark.
+func saveOutput(cfg *Config, dir, name string, r run) {
+	if !cfg.Keep {
+		return
+	}
+	for suffix, data := range map[string][]byte{".stdout": r.Stdout, ".stderr": r.Stderr} {
+		path := filepath.Join(dir, name+suffix)
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			fmt.Fprintf(cfg.Log, "keep output: %v\n", err)
+		}
+	}
+}
+
 func logSample(w io.Writer, tag, tool string, s Sample) {
-	fmt.Fprintf(w, "%s: %-28s wall %7.2f s  CPU %6.2f s  peak RSS %6.1f MB  sshd+remote CPU %6.2f s\n",
-		tag, tool, s.Wall.Seconds(), s.CPU().Seconds(), mb(s.MaxRSS), s.ServerCPU.Seconds())
+	fmt.Fprintf(w, "%s: %-28s wall %7.2f s  CPU %6.2f s  peak RSS %9s  sshd+remote CPU %6.2f s\n",
+		tag, tool, s.Wall.Seconds(), s.CPU().Seconds(), memory(s.MaxRSS), s.ServerCPU.Seconds())
 }
 
 func mb(bytes int64) float64 { return float64(bytes) / (1 << 20) }

@@ -25,7 +25,7 @@ type Sample struct {
 	Sys  time.Duration
 	// MaxRSS is the largest resident set of any one of those processes in
 	// bytes: for patrol its own peak, for the floor and Ansible the largest
-	// single process, not their sum.
+	// single process, not their sum. It is -1 when GNU time is missing.
 	MaxRSS int64
 	// ServerCPU is the CPU time of the sshd servers and of the remote
 	// commands they ran during the run.
@@ -51,19 +51,44 @@ type detachedUsage struct {
 	MaxRSS int64
 }
 
-// measure runs cmd and returns its figures. afterExit, when set, runs after
+// gnuTime is GNU time, which reports the peak resident set of the one
+// process it starts. The rusage the benchmark gets from wait4 cannot: Go
+// starts children with vfork, and Linux counts the parent's peak resident
+// set into the child's ru_maxrss at exec.
+const gnuTime = "/usr/bin/time"
+
+// HaveGNUTime reports whether gnuTime is GNU time, which measure needs to
+// report peak memory.
+func HaveGNUTime() bool {
+	out, err := exec.Command(gnuTime, "--version").CombinedOutput()
+	return err == nil && bytes.Contains(out, []byte("GNU"))
+}
+
+// measure runs argv and returns its figures. afterExit, when set, runs after
 // the tool exits and before the server CPU is read, to end processes the tool
 // left behind and account for them.
-func measure(ctx context.Context, cmd *exec.Cmd, cluster *Cluster, afterExit func() (detachedUsage, error)) (run, error) {
+func measure(ctx context.Context, argv, env []string, cluster *Cluster, afterExit func() (detachedUsage, error)) (run, error) {
+	rssFile, err := os.CreateTemp("", "patrol-bench-rss-")
+	if err != nil {
+		return run{}, err
+	}
+	rssFile.Close()
+	defer os.Remove(rssFile.Name())
+	withTime := HaveGNUTime()
+	if withTime {
+		argv = append([]string{gnuTime, "-f", "%M", "-o", rssFile.Name()}, argv...)
+	}
+
 	var stdout, stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Env = env
 	cmd.Stdout = &stdout
 	cmd.Stderr = &stderr
 	pids := cluster.PIDs()
 	serverBefore := serverCPU(pids)
 
 	start := time.Now()
-	err := cmd.Start()
-	if err != nil {
+	if err := cmd.Start(); err != nil {
 		return run{}, fmt.Errorf("start %s: %w", cmd.Path, err)
 	}
 	err = cmd.Wait()
@@ -80,11 +105,17 @@ func measure(ctx context.Context, cmd *exec.Cmd, cluster *Cluster, afterExit fun
 			Wall:     wall,
 			User:     time.Duration(usage.Utime.Nano()),
 			Sys:      time.Duration(usage.Stime.Nano()),
-			MaxRSS:   usage.Maxrss * 1024, // Linux reports kilobytes
+			MaxRSS:   -1,
 			ExitCode: state.ExitCode(),
 		},
 		Stdout: stdout.Bytes(),
 		Stderr: stderr.Bytes(),
+	}
+	if withTime {
+		r.MaxRSS, err = readMaxRSS(rssFile.Name())
+		if err != nil {
+			return r, err
+		}
 	}
 
 	if afterExit != nil {
@@ -93,12 +124,29 @@ func measure(ctx context.Context, cmd *exec.Cmd, cluster *Cluster, afterExit fun
 			return r, err
 		}
 		r.User += detached.CPU
-		r.MaxRSS = max(r.MaxRSS, detached.MaxRSS)
+		if r.MaxRSS >= 0 {
+			r.MaxRSS = max(r.MaxRSS, detached.MaxRSS)
+		}
 	}
 
 	waitServersIdle(ctx, pids, 10*time.Second)
 	r.ServerCPU = serverCPU(pids) - serverBefore
 	return r, ctx.Err()
+}
+
+// readMaxRSS reads the kilobytes GNU time wrote with -f %M. A line before it
+// ("Command exited with non-zero status 1") is skipped.
+func readMaxRSS(path string) (int64, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return 0, fmt.Errorf("read GNU time output: %w", err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	kb, err := strconv.ParseInt(strings.TrimSpace(lines[len(lines)-1]), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("unexpected GNU time output %q", data)
+	}
+	return kb * 1024, nil
 }
 
 // serverCPU sums the CPU time of the listening sshd processes and of their

@@ -55,7 +55,9 @@ func Targets(results []Result) []Target {
 		Missing:  true,
 	}
 	for _, r := range results {
-		if r.Hosts == MaxRSSHosts {
+		if r.Hosts == MaxRSSHosts && r.Patrol.MaxRSS < 0 {
+			memory.Measured = "peak memory not measured (GNU time missing)"
+		} else if r.Hosts == MaxRSSHosts {
 			memory = Target{Name: memory.Name, Measured: fmt.Sprintf("%.1f MB", mb(r.Patrol.MaxRSS)), Pass: r.Patrol.MaxRSS < MaxRSSBytes}
 		}
 	}
@@ -104,6 +106,14 @@ func WriteReport(w io.Writer, results []Result, reps int) {
 }
 
 func row(w io.Writer, name string, s Sample, hosts int) {
-	fmt.Fprintf(w, "| %s | %.2f s | %.2f s | %.1f | %.1f MB | %.2f s |\n",
-		name, s.Wall.Seconds(), s.CPU().Seconds(), msPerHost(s, hosts), mb(s.MaxRSS), s.ServerCPU.Seconds())
+	fmt.Fprintf(w, "| %s | %.2f s | %.2f s | %.1f | %s | %.2f s |\n",
+		name, s.Wall.Seconds(), s.CPU().Seconds(), msPerHost(s, hosts), memory(s.MaxRSS), s.ServerCPU.Seconds())
+}
+
+// memory formats a peak resident set; a negative one was not measured.
+func memory(bytes int64) string {
+	if bytes < 0 {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.1f MB", mb(bytes))
 }

@@ -51,10 +51,8 @@ func runPatrol(ctx context.Context, cfg *Config, c *Cluster, w *Workload, playbo
 		return run{}, fmt.Errorf("write patrol known_hosts: %w", err)
 	}
 
-	cmd := exec.CommandContext(ctx, cfg.Patrol, "run", playbook, "-i", w.PatrolInventory,
-		"--forks", strconv.Itoa(cfg.Forks), "-o", "json")
-	cmd.Env = toolEnv("PATROL_HOME="+home, "PATROL_LANG=en")
-	r, err := measure(ctx, cmd, c, nil)
+	argv := []string{cfg.Patrol, "run", playbook, "-i", w.PatrolInventory, "--forks", strconv.Itoa(cfg.Forks), "-o", "json"}
+	r, err := measure(ctx, argv, toolEnv("PATROL_HOME="+home, "PATROL_LANG=en"), c, nil)
 	if err != nil {
 		return r, err
 	}
@@ -92,11 +90,9 @@ func verifyPatrol(r run, c *Cluster, tasks int) error {
 
 // runFloor runs the floor once: xargs starting one ssh session per host.
 func runFloor(ctx context.Context, cfg *Config, c *Cluster, w *Workload, script string) (run, error) {
-	args := FloorArgs(w, c, cfg.Forks)
-	args[len(args)-1] = script
-	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
-	cmd.Env = toolEnv()
-	r, err := measure(ctx, cmd, c, nil)
+	argv := FloorArgs(w, c, cfg.Forks)
+	argv[len(argv)-1] = script
+	r, err := measure(ctx, argv, toolEnv(), c, nil)
 	if err != nil {
 		return r, err
 	}
@@ -127,9 +123,9 @@ func runAnsible(ctx context.Context, c *Cluster, w *Workload, dir, rep string) (
 		return run{}, fmt.Errorf("create %s: %w", controlDir, err)
 	}
 
-	cmd := exec.CommandContext(ctx, "ansible-playbook", "-i", w.AnsibleInventory, w.AnsiblePlaybook)
-	cmd.Env = toolEnv("ANSIBLE_CONFIG="+w.AnsibleConfig, "ANSIBLE_HOME="+filepath.Join(dir, "ansible-home-"+rep))
-	r, err := measure(ctx, cmd, c, func() (detachedUsage, error) { return closeControlMasters(controlDir) })
+	argv := []string{"ansible-playbook", "-i", w.AnsibleInventory, w.AnsiblePlaybook}
+	env := toolEnv("ANSIBLE_CONFIG="+w.AnsibleConfig, "ANSIBLE_HOME="+filepath.Join(dir, "ansible-home-"+rep))
+	r, err := measure(ctx, argv, env, c, func() (detachedUsage, error) { return closeControlMasters(controlDir) })
 	if err != nil {
 		return r, err
 	}

@@ -65,8 +65,13 @@ func runCopy(ctx context.Context, env *module.Env, args module.Args) (module.Res
 
 func runFetch(ctx context.Context, env *module.Env, args module.Args) (module.Result, error) {
 	src, dest := args.String("src"), args.String("dest")
-	if !args.Bool("flat") {
-		dest = filepath.Join(dest, env.Host.Name, filepath.FromSlash(path.Base(strings.ReplaceAll(src, `\`, "/"))))
+	name := filepath.FromSlash(path.Base(strings.ReplaceAll(src, `\`, "/")))
+	switch {
+	case !args.Bool("flat"):
+		dest = filepath.Join(dest, env.Host.Name, name)
+	case strings.HasSuffix(dest, string(filepath.Separator)) || isDir(dest):
+		// A flat fetch into a folder keeps the file's name, as Ansible's does.
+		dest = filepath.Join(dest, name)
 	}
 	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
 		return module.Result{}, fmt.Errorf("fetch: create %s: %w", filepath.Dir(dest), err)
@@ -83,6 +88,11 @@ func runFetch(ctx context.Context, env *module.Env, args module.Args) (module.Re
 	}, nil
 }
 
+func isDir(path string) bool {
+	info, err := os.Stat(path)
+	return err == nil && info.IsDir()
+}
+
 func parseMode(s string) (os.FileMode, error) {
 	if s == "" {
 		return 0, nil
@@ -90,6 +100,11 @@ func parseMode(s string) (os.FileMode, error) {
 	n, err := strconv.ParseUint(s, 8, 32)
 	if err != nil || n > 0o7777 {
 		return 0, fmt.Errorf("mode %q is not an octal file mode; write it quoted, such as \"0644\"", s)
+	}
+	// The transports apply only the permission bits (os.FileMode.Perm), so a
+	// setuid, setgid or sticky bit would be dropped without a word.
+	if n > 0o777 {
+		return 0, fmt.Errorf("mode %q sets the setuid, setgid or sticky bit, which copy cannot apply; give permission bits only, such as \"0755\", and set the rest with a command task", s)
 	}
 	return os.FileMode(n), nil
 }

@@ -16,19 +16,28 @@ func splitWords(line string) ([]string, error) {
 		quote   rune
 		escaped bool
 		// dqEscaped is a backslash inside double quotes, which escapes only
-		// the characters a POSIX shell lets it escape there.
+		// the characters a POSIX shell lets it escape there: $ ` " \ and
+		// newline.
 		dqEscaped bool
 	)
 	for _, r := range line {
 		switch {
 		case escaped:
-			cur.WriteRune(r)
+			// A backslash before a newline joins the lines, as in a shell.
+			if r != '\n' {
+				cur.WriteRune(r)
+				inWord = true
+			}
 			escaped = false
 		case dqEscaped:
-			if !strings.ContainsRune("\"\\$`", r) {
+			switch {
+			case r == '\n':
+			case strings.ContainsRune("\"\\$`", r):
+				cur.WriteRune(r)
+			default:
 				cur.WriteRune('\\')
+				cur.WriteRune(r)
 			}
-			cur.WriteRune(r)
 			dqEscaped = false
 		case quote == '\'':
 			if r == '\'' {
@@ -46,7 +55,7 @@ func splitWords(line string) ([]string, error) {
 				cur.WriteRune(r)
 			}
 		case r == '\\':
-			escaped, inWord = true, true
+			escaped = true
 		case r == '\'' || r == '"':
 			quote, inWord = r, true
 		case r == ' ' || r == '\t' || r == '\n':
@@ -61,10 +70,10 @@ func splitWords(line string) ([]string, error) {
 		}
 	}
 	if quote != 0 {
-		return nil, fmt.Errorf("unterminated %c quote in %q", quote, line)
+		return nil, fmt.Errorf("unterminated %c quote in %q; close the quote, or escape the character with a backslash", quote, line)
 	}
 	if escaped || dqEscaped {
-		return nil, fmt.Errorf("trailing backslash in %q", line)
+		return nil, fmt.Errorf("trailing backslash in %q; remove it, or write \\\\ for a backslash", line)
 	}
 	if inWord {
 		words = append(words, cur.String())

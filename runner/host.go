@@ -17,6 +17,10 @@ import (
 // ignore_errors; a failed check does not, so one bad item never hides the others.
 func (r *run) runHost(ctx context.Context, play *playbooks.Play, hs *hostState) bool {
 	conn, err := r.connect(ctx, hs)
+	if err != nil && ctx.Err() != nil {
+		// The run was interrupted while connecting: the host is not unreachable.
+		return false
+	}
 	if err != nil {
 		hs.stopped = true
 		r.record(TaskResult{
@@ -83,6 +87,7 @@ func (r *run) runTask(ctx context.Context, play *playbooks.Play, task *playbooks
 	if err != nil {
 		tr := base
 		tr.Status, tr.Err, tr.Start = StatusFailed, err.Error(), r.opts.Now()
+		tr.Ignored = task.IgnoreErrors && !task.Spec.Check
 		r.record(tr)
 		return StatusFailed
 	}
@@ -114,11 +119,15 @@ func (r *run) runTask(ctx context.Context, play *playbooks.Play, task *playbooks
 }
 
 // runItem evaluates when, renders the arguments and runs the module with the
-// task's retries and timeout; the result is recorded before it returns.
+// task's retries and timeout; the result is recorded before it returns. The
+// result is named with the task's name rendered, such as "install {{ .item }}"
+// as "install nginx".
 func (r *run) runItem(ctx context.Context, play *playbooks.Play, task *playbooks.Task, hs *hostState, conn transport.Connection, vars map[string]any, tr TaskResult) TaskResult {
+	tr.Task = task.RenderName(vars)
 	tr.Start = r.opts.Now()
 	defer func() {
 		tr.Duration = r.opts.Now().Sub(tr.Start)
+		tr.Ignored = tr.Status == StatusFailed && task.IgnoreErrors && !task.Spec.Check
 		r.record(tr)
 	}()
 
@@ -151,7 +160,7 @@ func (r *run) runItem(ctx context.Context, play *playbooks.Play, task *playbooks
 		res, err := callModule(ctx, task, env, args)
 		tr.Result, tr.Status, tr.Err = res, statusOf(task, res, err), ""
 		if err != nil {
-			tr.Err = describeError(err, task)
+			tr.Err = err.Error()
 		}
 		if tr.Status != StatusFailed || attempt >= task.Retries || ctx.Err() != nil {
 			return tr
@@ -167,26 +176,29 @@ func (r *run) runItem(ctx context.Context, play *playbooks.Play, task *playbooks
 	}
 }
 
-// callModule runs the module under the task's timeout.
+// callModule runs the module under the task's timeout. When that timeout ends
+// the module, the returned error names the task timeout and wraps whatever
+// error the module or its transport returned.
 func callModule(ctx context.Context, task *playbooks.Task, env *module.Env, args module.Args) (module.Result, error) {
-	if task.Timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, task.Timeout)
-		defer cancel()
+	if task.Timeout <= 0 {
+		return task.Spec.Run(ctx, env, args)
 	}
-	res, err := task.Spec.Run(ctx, env, args)
-	if err == nil && ctx.Err() != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		err = fmt.Errorf("%w after %s", transport.ErrTimeout, task.Timeout)
+
+	taskCtx, cancel := context.WithTimeoutCause(ctx, task.Timeout, errTaskTimeout)
+	defer cancel()
+	res, err := task.Spec.Run(taskCtx, env, args)
+	if !errors.Is(context.Cause(taskCtx), errTaskTimeout) {
+		return res, err
 	}
-	return res, err
+	if err == nil {
+		err = transport.ErrTimeout
+	}
+	return res, fmt.Errorf("task timed out after %s; raise the task's timeout if the work needs longer: %w", task.Timeout, err)
 }
 
-func describeError(err error, task *playbooks.Task) string {
-	if errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, transport.ErrTimeout) && task.Timeout > 0 {
-		return fmt.Sprintf("%v: task timed out after %s; raise the task's timeout if the work needs longer", err, task.Timeout)
-	}
-	return err.Error()
-}
+// errTaskTimeout is the cause of a context ended by a task's timeout, so that
+// callModule can distinguish it from an interrupted run.
+var errTaskTimeout = errors.New("task timeout")
 
 func statusOf(task *playbooks.Task, res module.Result, err error) string {
 	switch {

@@ -71,6 +71,9 @@ type TaskResult struct {
 	Duration time.Duration
 	// Check marks results of inspection checks, whose failures don't stop a host.
 	Check bool
+	// Ignored marks a failed result of a task with ignore_errors: the host went
+	// on, and the run does not count the host as failed for it.
+	Ignored bool
 }
 
 // Summary counts what a run did.
@@ -265,6 +268,11 @@ func (r *run) runBatch(ctx context.Context, play *playbooks.Play, batch []*inven
 		if hs.stopped {
 			continue
 		}
+		// select picks at random when a fork is free and ctx has ended too,
+		// so check first that no host starts after an interrupt.
+		if ctx.Err() != nil {
+			break
+		}
 		select {
 		case r.forks <- struct{}{}:
 		case <-ctx.Done():
@@ -325,10 +333,10 @@ func (r *run) closeConnections() {
 func (r *run) record(tr TaskResult) {
 	r.mu.Lock()
 	r.summary.Counts[tr.Status]++
-	switch tr.Status {
-	case StatusFailed:
+	switch {
+	case tr.Status == StatusFailed && !tr.Ignored:
 		r.summary.Failed[tr.Host] = true
-	case StatusUnreachable:
+	case tr.Status == StatusUnreachable:
 		r.summary.Unreachable[tr.Host] = tr.Err
 	}
 	r.mu.Unlock()

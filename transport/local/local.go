@@ -32,7 +32,7 @@ func New() *Conn { return &Conn{} }
 func (c *Conn) Run(ctx context.Context, cmd transport.Command) (transport.Result, error) {
 	if cmd.Timeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, cmd.Timeout)
+		ctx, cancel = context.WithTimeoutCause(ctx, cmd.Timeout, errCommandTimeout)
 		defer cancel()
 	}
 
@@ -60,12 +60,11 @@ func (c *Conn) Run(ctx context.Context, cmd transport.Command) (transport.Result
 	case waitErr = <-done:
 	case <-ctx.Done():
 		_ = syscall.Kill(-proc.Process.Pid, syscall.SIGKILL)
+		// NOTE: a process that left the group (setsid, a daemon) and still holds
+		// stdout or stderr open keeps this wait going until it exits.
 		<-done
 		res := transport.Result{Stdout: stdout.Bytes(), Stderr: stderr.Bytes(), ExitCode: -1, Duration: time.Since(start)}
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return res, fmt.Errorf("%w after %s", transport.ErrTimeout, cmd.Timeout)
-		}
-		return res, ctx.Err()
+		return res, killedError(ctx, cmd.Timeout)
 	}
 
 	res := transport.Result{Stdout: stdout.Bytes(), Stderr: stderr.Bytes(), Duration: time.Since(start)}
@@ -78,6 +77,23 @@ func (c *Conn) Run(ctx context.Context, cmd transport.Command) (transport.Result
 		return res, fmt.Errorf("run command: %w", waitErr)
 	}
 	return res, nil
+}
+
+// errCommandTimeout is the cause of a context ended by Command.Timeout, so that
+// Run can distinguish it from a deadline the caller set.
+var errCommandTimeout = errors.New("command timeout")
+
+// killedError describes a command whose process group was killed because ctx
+// ended. A deadline, the command's own or the caller's, wraps
+// transport.ErrTimeout as well as ctx.Err().
+func killedError(ctx context.Context, timeout time.Duration) error {
+	switch {
+	case errors.Is(context.Cause(ctx), errCommandTimeout):
+		return fmt.Errorf("process group killed: %w after %s (%w)", transport.ErrTimeout, timeout, ctx.Err())
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return fmt.Errorf("process group killed: %w (%w)", transport.ErrTimeout, ctx.Err())
+	}
+	return fmt.Errorf("process group killed: %w", ctx.Err())
 }
 
 // buildArgv turns cmd into the program to start and its standard input. Become
@@ -111,7 +127,8 @@ func buildArgv(cmd transport.Command) ([]string, io.Reader) {
 }
 
 // Put copies src to dst through a temporary file in dst's folder, verified by
-// SHA-256 before the rename; it does nothing when dst already matches.
+// SHA-256 before the rename. When dst already has the same content only its
+// mode, owner and group are fixed.
 func (c *Conn) Put(ctx context.Context, src, dst string, opts transport.PutOptions) (transport.PutResult, error) {
 	return copyVerified(src, dst, opts)
 }
@@ -124,13 +141,29 @@ func (c *Conn) Get(ctx context.Context, src, dst string) (transport.PutResult, e
 // Close does nothing: there is no link to release.
 func (c *Conn) Close() error { return nil }
 
+// copyVerified copies src to dst through a temporary file in dst's folder. A dst
+// that already has the same content only gets its mode, owner and group fixed,
+// and check mode writes nothing. A zero opts.Mode keeps the mode of an existing
+// dst and gives a new one 0644, as the SSH transport does.
 func copyVerified(src, dst string, opts transport.PutOptions) (transport.PutResult, error) {
 	want, err := fileSHA256(src)
 	if err != nil {
 		return transport.PutResult{}, err
 	}
-	if have, err := fileSHA256(dst); err == nil && have == want {
-		return transport.PutResult{SHA256: want}, applyOwnership(dst, opts)
+	current, statErr := os.Stat(dst)
+	mode := opts.Mode.Perm()
+	if mode == 0 {
+		mode = 0o644
+		if statErr == nil {
+			mode = current.Mode().Perm()
+		}
+	}
+
+	if statErr == nil && current.Mode().IsRegular() {
+		if have, err := fileSHA256(dst); err == nil && have == want {
+			changed, err := fixAttributes(dst, current, mode, opts)
+			return transport.PutResult{Changed: changed, SHA256: want}, err
+		}
 	}
 	if opts.CheckMode {
 		return transport.PutResult{Changed: true, SHA256: want}, nil
@@ -141,10 +174,6 @@ func copyVerified(src, dst string, opts transport.PutOptions) (transport.PutResu
 		return transport.PutResult{}, fmt.Errorf("open %s: %w", src, err)
 	}
 	defer in.Close()
-	mode := opts.Mode
-	if mode == 0 {
-		mode = 0o644
-	}
 	tmp, err := os.CreateTemp(filepath.Dir(dst), "."+filepath.Base(dst)+".patrol-*")
 	if err != nil {
 		return transport.PutResult{}, fmt.Errorf("create temporary file for %s: %w", dst, err)
@@ -171,30 +200,64 @@ func copyVerified(src, dst string, opts transport.PutOptions) (transport.PutResu
 	if err := os.Chmod(tmp.Name(), mode); err != nil {
 		return transport.PutResult{}, fmt.Errorf("chmod %s: %w", tmp.Name(), err)
 	}
+	uid, gid, err := lookupOwnership(opts)
+	if err != nil {
+		return transport.PutResult{}, err
+	}
+	if err := chown(tmp.Name(), uid, gid); err != nil {
+		return transport.PutResult{}, err
+	}
 	if err := os.Rename(tmp.Name(), dst); err != nil {
 		return transport.PutResult{}, fmt.Errorf("rename into %s: %w", dst, err)
 	}
-	return transport.PutResult{Changed: true, SHA256: want, Bytes: n}, applyOwnership(dst, opts)
+	return transport.PutResult{Changed: true, SHA256: want, Bytes: n}, nil
 }
 
-func applyOwnership(path string, opts transport.PutOptions) error {
-	if opts.Owner == "" && opts.Group == "" {
-		return nil
+// fixAttributes gives an existing dst the mode, owner and group asked for and
+// reports whether any of them differed. In check mode it only reports.
+func fixAttributes(dst string, current os.FileInfo, mode os.FileMode, opts transport.PutOptions) (bool, error) {
+	uid, gid, err := lookupOwnership(opts)
+	if err != nil {
+		return false, err
 	}
-	uid, gid := -1, -1
+	differs := current.Mode().Perm() != mode
+	if st, ok := current.Sys().(*syscall.Stat_t); ok {
+		differs = differs || uid >= 0 && int(st.Uid) != uid || gid >= 0 && int(st.Gid) != gid
+	}
+	if !differs || opts.CheckMode {
+		return differs, nil
+	}
+
+	if err := os.Chmod(dst, mode); err != nil {
+		return false, fmt.Errorf("chmod %s: %w", dst, err)
+	}
+	return true, chown(dst, uid, gid)
+}
+
+// lookupOwnership returns the numeric ids of opts.Owner and opts.Group, -1 for
+// each that is not set.
+func lookupOwnership(opts transport.PutOptions) (uid, gid int, err error) {
+	uid, gid = -1, -1
 	if opts.Owner != "" {
 		u, err := user.Lookup(opts.Owner)
 		if err != nil {
-			return fmt.Errorf("owner %q: %w", opts.Owner, err)
+			return 0, 0, fmt.Errorf("owner %q: %w", opts.Owner, err)
 		}
 		uid, _ = strconv.Atoi(u.Uid)
 	}
 	if opts.Group != "" {
 		g, err := user.LookupGroup(opts.Group)
 		if err != nil {
-			return fmt.Errorf("group %q: %w", opts.Group, err)
+			return 0, 0, fmt.Errorf("group %q: %w", opts.Group, err)
 		}
 		gid, _ = strconv.Atoi(g.Gid)
+	}
+	return uid, gid, nil
+}
+
+func chown(path string, uid, gid int) error {
+	if uid < 0 && gid < 0 {
+		return nil
 	}
 	if err := os.Chown(path, uid, gid); err != nil {
 		return fmt.Errorf("chown %s: %w", path, err)

@@ -59,6 +59,10 @@ func run() int {
 		return 2
 	}
 
+	if !bench.HaveGNUTime() {
+		fmt.Fprintln(os.Stderr, "patrol-bench: GNU time (/usr/bin/time) not found, peak memory is not measured (apt-get install time to include it)")
+	}
+
 	// Ctrl-C or SIGTERM cancels the run; Run still stops every sshd it started.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
