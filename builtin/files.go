@@ -14,7 +14,7 @@ import (
 )
 
 func runCopy(ctx context.Context, env *module.Env, args module.Args) (module.Result, error) {
-	src, content := args.String("src"), args.String("content")
+	src, content := env.LocalPath(args.String("src")), args.String("content")
 	if (src == "") == !args.Has("content") {
 		return module.Result{}, fmt.Errorf("copy: give exactly one of src and content")
 	}
@@ -122,7 +122,7 @@ func remoteTempPath(ctx context.Context, env *module.Env) (string, error) {
 }
 
 func runScript(ctx context.Context, env *module.Env, args module.Args) (module.Result, error) {
-	src := args.String("src")
+	src := env.LocalPath(args.String("src"))
 	if _, err := os.Stat(src); err != nil {
 		return module.Result{}, fmt.Errorf("script: %w", err)
 	}

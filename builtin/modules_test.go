@@ -638,3 +638,29 @@ func TestSpecsDeclareChanges(t *testing.T) {
 		}
 	}
 }
+
+func TestCopyRelativeSrcUsesBaseDir(t *testing.T) {
+	base, destDir := t.TempDir(), t.TempDir()
+	if err := os.MkdirAll(filepath.Join(base, "files"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(base, "files", "motd"), []byte("welcome\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dest := filepath.Join(destDir, "motd")
+	spec, _ := registry().Lookup("copy")
+	env := &module.Env{Host: testHost, Conn: local.New(), Log: slog.New(slog.DiscardHandler), Now: time.Now, BaseDir: base}
+
+	res, err := spec.Run(context.Background(), env, module.Args{"src": "files/motd", "dest": dest})
+
+	if err != nil {
+		t.Fatalf("copy: %v", err)
+	}
+	if !res.Changed {
+		t.Error("copy reported no change for a new file")
+	}
+	got, err := os.ReadFile(dest)
+	if err != nil || string(got) != "welcome\n" {
+		t.Errorf("dest = %q, %v; want the file from the playbook's folder", got, err)
+	}
+}

@@ -27,13 +27,14 @@ func runWaitFor(ctx context.Context, env *module.Env, args module.Args) (module.
 		sleep = defaultWaitSleep
 	}
 
+	// The delay counts toward the timeout, as in Ansible.
 	start := time.Now()
+	deadline := start.Add(timeout)
 	if d := args.Duration("delay"); d > 0 {
 		if err := pause(ctx, d); err != nil {
 			return module.Result{}, err
 		}
 	}
-	deadline := time.Now().Add(timeout)
 	for {
 		open := probe(ctx, addr)
 		if open == wantOpen {

@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"sort"
 	"time"
 
@@ -87,6 +88,17 @@ type Env struct {
 	Log   *slog.Logger
 	// Now is the clock; checks use it for ages and time windows.
 	Now func() time.Time
+	// BaseDir is the folder relative local paths (copy and script src) are
+	// resolved against: the playbook's folder. Empty means the working folder.
+	BaseDir string
+}
+
+// LocalPath resolves a path on the patrol machine against BaseDir.
+func (e *Env) LocalPath(path string) string {
+	if path == "" || filepath.IsAbs(path) || e.BaseDir == "" {
+		return path
+	}
+	return filepath.Join(e.BaseDir, path)
 }
 
 // RunCommand runs cmd on the host with the task's privilege settings.

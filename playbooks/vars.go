@@ -58,9 +58,10 @@ func MergeVars(h *inventory.Host, play *Play, registered map[string]any) map[str
 // that later templates read it as .name.key. The keys are:
 //
 //	rc            int       exit code of the command, 0 when the module ran none
-//	stdout        string    standard output
+//	stdout        string    standard output without its final line ending,
+//	                        as in Ansible, so eq .r.stdout "yes" can hold
 //	stdout_lines  []string  stdout split into lines, without line endings
-//	stderr        string    standard error
+//	stderr        string    standard error without its final line ending
 //	msg           string    the module's message
 //	changed       bool      the module changed the host
 //	failed        bool      the task ran but did not do its job
@@ -91,9 +92,9 @@ func ResultVars(r module.Result) map[string]any {
 	}
 	return map[string]any{
 		"rc":           r.RC,
-		"stdout":       r.Stdout,
+		"stdout":       trimFinalNewline(r.Stdout),
 		"stdout_lines": lines(r.Stdout),
-		"stderr":       r.Stderr,
+		"stderr":       trimFinalNewline(r.Stderr),
 		"msg":          r.Msg,
 		"changed":      r.Changed,
 		"failed":       r.Failed,
@@ -244,4 +245,10 @@ func (t *Task) loopPosition() Pos {
 		return t.loopPos
 	}
 	return t.Pos
+}
+
+// trimFinalNewline removes one trailing line ending ("\n" or "\r\n").
+func trimFinalNewline(s string) string {
+	s = strings.TrimSuffix(s, "\n")
+	return strings.TrimSuffix(s, "\r")
 }

@@ -91,6 +91,15 @@ func (r *run) runTask(ctx context.Context, play *playbooks.Play, task *playbooks
 		r.record(tr)
 		return StatusFailed
 	}
+	if len(items) == 0 {
+		// Record the task anyway, so the journal shows it was reached.
+		tr := base
+		tr.Status, tr.Start = StatusSkipped, r.opts.Now()
+		tr.Result = module.Result{Skipped: true, Msg: "loop has no items"}
+		r.record(tr)
+		r.register(task, hs, map[string]any{"results": []any{}, "changed": false, "failed": false, "skipped": true})
+		return StatusSkipped
+	}
 	worst := StatusSkipped
 	results := make([]any, 0, len(items))
 	for _, item := range items {
@@ -155,6 +164,7 @@ func (r *run) runItem(ctx context.Context, play *playbooks.Play, task *playbooks
 		State:     hs.state,
 		Log:       r.opts.Log.With("host", hs.host.Name, "task", task.DisplayName(), "module", task.Module),
 		Now:       r.opts.Now,
+		BaseDir:   r.opts.BaseDir,
 	}
 	for attempt := 0; ; attempt++ {
 		res, err := callModule(ctx, task, env, args)

@@ -49,6 +49,9 @@ type Options struct {
 	Dial      Dialer
 	// StateDir keeps per-host state between runs (check.log offsets).
 	StateDir string
+	// BaseDir is the folder relative local paths in tasks are resolved
+	// against; the CLI sets the playbook's folder.
+	BaseDir string
 	// OnResult is called for every task result, from many goroutines at once.
 	OnResult func(TaskResult)
 	// OnHostDone is called when a host has no tasks left in a play.
@@ -84,6 +87,9 @@ type Summary struct {
 	Unreachable map[string]string
 	Counts      map[string]int
 	Interrupted bool
+	// Stopped reports that a serial batch went over its play's failure limit,
+	// which ended the run before later batches and plays.
+	Stopped bool
 }
 
 // ExitCode maps the summary to the process exit code: 130 interrupted, 3 a host
@@ -114,7 +120,13 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 		if ctx.Err() != nil {
 			break
 		}
-		r.runPlay(ctx, sel.play, sel.hosts)
+		if !r.runPlay(ctx, sel.play, sel.hosts) {
+			// Like Ansible, a play stopped by its failure limit ends the run:
+			// later plays must not touch the hosts its batches never reached,
+			// such as the other half of a hot-standby pair.
+			r.summary.Stopped = true
+			break
+		}
 	}
 
 	if ctx.Err() != nil {
@@ -208,18 +220,19 @@ func newRun(opts Options) (*run, error) {
 
 // runPlay runs one play batch by batch. A batch whose failures exceed the play's
 // max_fail_percentage stops the play; a serial play without one stops at the
-// first failed batch.
-func (r *run) runPlay(ctx context.Context, play *playbooks.Play, hosts []*inventory.Host) {
+// first failed batch. It returns false when the play was stopped that way.
+func (r *run) runPlay(ctx context.Context, play *playbooks.Play, hosts []*inventory.Host) bool {
 	for _, batch := range batches(play, hosts) {
 		if ctx.Err() != nil {
-			return
+			return true
 		}
 		failed := r.runBatch(ctx, play, batch)
 		if exceedsFailLimit(play, failed, len(batch)) {
-			r.opts.Log.Warn("play stopped: batch failures over the limit", "play", play.Name, "failed", failed, "batch", len(batch))
-			return
+			r.opts.Log.Warn("run stopped: batch failures over the play's limit", "play", play.Name, "failed", failed, "batch", len(batch))
+			return false
 		}
 	}
+	return true
 }
 
 func exceedsFailLimit(play *playbooks.Play, failed, size int) bool {
@@ -303,7 +316,7 @@ func (r *run) hostState(h *inventory.Host) *hostState {
 	defer r.mu.Unlock()
 	hs, ok := r.hosts[h.Name]
 	if !ok {
-		hs = &hostState{host: h, registered: map[string]any{}, state: newFileState(r.opts.StateDir, h.Name)}
+		hs = &hostState{host: h, registered: map[string]any{}, state: newFileState(r.opts.StateDir, h.Name, r.opts.Log)}
 		r.hosts[h.Name] = hs
 	}
 	return hs

@@ -2,7 +2,10 @@ package runner
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
@@ -13,17 +16,18 @@ import (
 // either the old or the new content.
 type fileState struct {
 	path string
+	log  *slog.Logger
 
 	mu     sync.Mutex
 	values map[string]string
 	loaded bool
 }
 
-func newFileState(dir, host string) *fileState {
+func newFileState(dir, host string, log *slog.Logger) *fileState {
 	if dir == "" {
-		return &fileState{values: map[string]string{}, loaded: true}
+		return &fileState{values: map[string]string{}, loaded: true, log: log}
 	}
-	return &fileState{path: filepath.Join(dir, host+".json")}
+	return &fileState{path: filepath.Join(dir, host+".json"), log: log}
 }
 
 func (s *fileState) load() {
@@ -33,8 +37,15 @@ func (s *fileState) load() {
 	s.loaded = true
 	s.values = map[string]string{}
 	data, err := os.ReadFile(s.path)
-	if err == nil {
-		_ = json.Unmarshal(data, &s.values)
+	if err != nil {
+		if !errors.Is(err, fs.ErrNotExist) {
+			s.log.Warn("state unreadable; checks start over, such as check.log reading whole files", "path", s.path, "err", err)
+		}
+		return
+	}
+	if err := json.Unmarshal(data, &s.values); err != nil {
+		s.values = map[string]string{}
+		s.log.Warn("state file corrupt; checks start over, such as check.log reading whole files", "path", s.path, "err", err)
 	}
 }
 

@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
@@ -8,7 +9,7 @@ import (
 
 func TestFileStateSetGet(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "state")
-	s := newFileState(dir, "web1")
+	s := newFileState(dir, "web1", slog.New(slog.DiscardHandler))
 
 	if _, ok := s.Get("missing"); ok {
 		t.Error("Get of a missing key reported ok")
@@ -24,14 +25,14 @@ func TestFileStateSetGet(t *testing.T) {
 	}
 
 	// A new fileState, as the next run makes, reads what the last one wrote.
-	next := newFileState(dir, "web1")
+	next := newFileState(dir, "web1", slog.New(slog.DiscardHandler))
 	if v, ok := next.Get("check.log:/var/log/app.log"); !ok || v != "123:4567" {
 		t.Errorf("next run Get = %q, %v; want the saved value", v, ok)
 	}
 	if v, ok := next.Get("other"); !ok || v != "x" {
 		t.Errorf("next run Get(other) = %q, %v", v, ok)
 	}
-	if _, ok := newFileState(dir, "web2").Get("other"); ok {
+	if _, ok := newFileState(dir, "web2", slog.New(slog.DiscardHandler)).Get("other"); ok {
 		t.Error("another host sees web1's state")
 	}
 
@@ -48,7 +49,7 @@ func TestFileStateSetGet(t *testing.T) {
 }
 
 func TestFileStateWithoutFolder(t *testing.T) {
-	s := newFileState("", "web1")
+	s := newFileState("", "web1", slog.New(slog.DiscardHandler))
 	if err := s.Set("k", "v"); err != nil {
 		t.Fatalf("Set: %v", err)
 	}
@@ -62,14 +63,14 @@ func TestFileStateCorruptFileStartsEmpty(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "web1.json"), []byte("{not json"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s := newFileState(dir, "web1")
+	s := newFileState(dir, "web1", slog.New(slog.DiscardHandler))
 	if _, ok := s.Get("k"); ok {
 		t.Error("Get from a corrupt file reported ok")
 	}
 	if err := s.Set("k", "v"); err != nil {
 		t.Fatalf("Set over a corrupt file: %v", err)
 	}
-	if v, ok := newFileState(dir, "web1").Get("k"); !ok || v != "v" {
+	if v, ok := newFileState(dir, "web1", slog.New(slog.DiscardHandler)).Get("k"); !ok || v != "v" {
 		t.Errorf("Get after rewrite = %q, %v", v, ok)
 	}
 }

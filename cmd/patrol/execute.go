@@ -98,6 +98,7 @@ func (a *app) execute(ctx context.Context, book *playbooks.Playbook, inv *invent
 		ExtraVars: extra,
 		Dial:      a.dialer(inv),
 		StateDir:  filepath.Join(home, "state"),
+		BaseDir:   playbookDir(book),
 		Log:       a.logger(ex.runID),
 		OnResult: func(tr runner.TaskResult) {
 			ex.add(tr)
@@ -279,4 +280,13 @@ func (a *app) logger(runID string) *slog.Logger {
 		level = slog.LevelDebug
 	}
 	return slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: level})).With("run", runID)
+}
+
+// playbookDir returns the folder of a playbook file, against which relative
+// paths in its tasks are resolved; shipped playbooks use the working folder.
+func playbookDir(book *playbooks.Playbook) string {
+	if _, err := os.Stat(book.File); err != nil {
+		return ""
+	}
+	return filepath.Dir(book.File)
 }

@@ -38,7 +38,7 @@ func (c *Conn) Run(ctx context.Context, cmd transport.Command) (transport.Result
 
 	argv, stdin := buildArgv(cmd)
 	proc := exec.Command(argv[0], argv[1:]...)
-	proc.Env = append(os.Environ(), "LC_ALL=C")
+	proc.Env = append(loginEnv(), "LC_ALL=C")
 	for k, v := range cmd.Env {
 		proc.Env = append(proc.Env, k+"="+v)
 	}
@@ -94,6 +94,19 @@ func killedError(ctx context.Context, timeout time.Duration) error {
 		return fmt.Errorf("process group killed: %w (%w)", transport.ErrTimeout, ctx.Err())
 	}
 	return fmt.Errorf("process group killed: %w", ctx.Err())
+}
+
+// loginEnv returns the variables a command gets on this machine: the few a login
+// session would set, not patrol's whole environment, which may hold the
+// passwords that inventories name in password_env and become_password_env.
+func loginEnv() []string {
+	var env []string
+	for _, name := range []string{"PATH", "HOME", "USER", "LOGNAME", "SHELL", "TMPDIR", "TZ"} {
+		if v, ok := os.LookupEnv(name); ok {
+			env = append(env, name+"="+v)
+		}
+	}
+	return env
 }
 
 // buildArgv turns cmd into the program to start and its standard input. Become

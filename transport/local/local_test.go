@@ -445,3 +445,17 @@ func TestClose(t *testing.T) {
 		t.Errorf("Close: %v", err)
 	}
 }
+
+func TestRunDoesNotPassSecrets(t *testing.T) {
+	t.Setenv("PATROL_TEST_SECRET", "s3cret")
+	res, err := New().Run(context.Background(), transport.Command{Script: "env"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(res.Stdout), "s3cret") {
+		t.Errorf("a variable of patrol's environment reached the command:\n%s", res.Stdout)
+	}
+	if !strings.Contains(string(res.Stdout), "PATH=") {
+		t.Errorf("PATH did not reach the command:\n%s", res.Stdout)
+	}
+}
