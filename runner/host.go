@@ -25,7 +25,7 @@ func (r *run) runHost(ctx context.Context, play *playbooks.Play, hs *hostState) 
 		hs.stopped = true
 		r.record(TaskResult{
 			Host: hs.host.Name, Play: play.Name, Task: "connect", Status: StatusUnreachable,
-			Err: err.Error(), Start: r.opts.Now(),
+			Err: err.Error(), Error: err, Start: r.opts.Now(),
 		})
 		return false
 	}
@@ -168,7 +168,7 @@ func (r *run) runItem(ctx context.Context, play *playbooks.Play, task *playbooks
 	}
 	for attempt := 0; ; attempt++ {
 		res, err := callModule(ctx, task, env, args)
-		tr.Result, tr.Status, tr.Err = res, statusOf(task, res, err), ""
+		tr.Result, tr.Status, tr.Err, tr.Error = res, statusOf(task, res, err), "", err
 		if err != nil {
 			tr.Err = err.Error()
 		}

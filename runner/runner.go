@@ -63,13 +63,16 @@ type Options struct {
 
 // TaskResult is the outcome of one task on one host (one loop item counts as one).
 type TaskResult struct {
-	Host     string
-	Play     string
-	Task     string
-	Module   string
-	Status   string
-	Result   module.Result
+	Host   string
+	Play   string
+	Task   string
+	Module string
+	Status string
+	Result module.Result
+	// Err is the error text of a task that could not run; Error is the error
+	// itself, for callers that print typed errors in the user's language.
 	Err      string
+	Error    error
 	Start    time.Time
 	Duration time.Duration
 	// Check marks results of inspection checks, whose failures don't stop a host.

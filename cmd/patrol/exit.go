@@ -68,10 +68,19 @@ type localized interface {
 	In(lang i18n.Lang) string
 }
 
+// messenger is an error that carries its message in both languages.
+type messenger interface {
+	Message() i18n.Text
+}
+
 func localize(err error, lang i18n.Lang) string {
 	var l localized
 	if errors.As(err, &l) {
 		return l.In(lang)
+	}
+	var m messenger
+	if errors.As(err, &m) {
+		return m.Message().In(lang)
 	}
 	return err.Error()
 }

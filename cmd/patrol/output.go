@@ -58,6 +58,8 @@ func (a *app) printResult(tr runner.TaskResult) {
 	}
 	fmt.Fprintf(a.stdout, "%-11s %s | %s", statusLabel(tr.Status, a), tr.Host, tr.Task)
 	switch {
+	case tr.Error != nil:
+		fmt.Fprintf(a.stdout, ": %s", localize(tr.Error, a.lang))
 	case tr.Err != "":
 		fmt.Fprintf(a.stdout, ": %s", tr.Err)
 	case tr.Result.Msg != "":
