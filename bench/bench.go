@@ -18,7 +18,7 @@ import (
 	"time"
 )
 
-// Config is what one benchmark run measures.
+// Config is the settings of one benchmark run.
 type Config struct {
 	// Patrol is the patrol binary to measure.
 	Patrol string
@@ -33,15 +33,18 @@ type Config struct {
 	// Phases adds runs of a one-task playbook (patrol: `command: true`, floor:
 	// `true`), which show the cost of connecting apart from the checks.
 	Phases bool
-	// WorkDir is where keys, configurations and outputs go; empty means a new
-	// temporary directory, removed at the end unless Keep is set.
+	// SessionCost adds, after the runs of each size, a comparison of the
+	// server CPU that different ways of running a command over SSH cost.
+	SessionCost bool
+	// WorkDir is the directory for keys, configurations and outputs. Empty
+	// means a new temporary directory, removed at the end unless Keep is set.
 	WorkDir string
 	Keep    bool
 	// Log receives progress lines; nil discards them.
 	Log io.Writer
 }
 
-// Result is the median figures for one inventory size.
+// Result is the set of median figures for one inventory size.
 type Result struct {
 	Hosts   int
 	Patrol  Sample
@@ -50,6 +53,8 @@ type Result struct {
 	// PatrolConnect and FloorConnect are set with Config.Phases.
 	PatrolConnect *Sample
 	FloorConnect  *Sample
+	// SessionCosts are set with Config.SessionCost.
+	SessionCosts []SessionCost
 }
 
 // Run measures every size in cfg.Hosts. It stops every sshd it started before
@@ -170,6 +175,13 @@ func runSize(ctx context.Context, cfg *Config, dir string, n int) (Result, error
 	}
 
 	result := Result{Hosts: n, Patrol: median(patrol), Floor: median(floor)}
+	if cfg.SessionCost {
+		fmt.Fprintf(cfg.Log, "%d hosts: server cost of %d commands per host, run in different ways\n", n, sessionCostCommands)
+		result.SessionCosts, err = SessionCosts(ctx, cluster, cfg.Forks, sessionCostCommands)
+		if err != nil {
+			return Result{}, err
+		}
+	}
 	if cfg.Ansible {
 		m := median(ansible)
 		result.Ansible = &m
@@ -180,6 +192,10 @@ func runSize(ctx context.Context, cfg *Config, dir string, n int) (Result, error
 	}
 	return result, nil
 }
+
+// sessionCostCommands is the number of commands patrol runs per host for the
+// ten tasks: check.load and check.log run two each.
+const sessionCostCommands = 12
 
 // connectPlaybookText is the one-task playbook of Config.Phases.
 const connectPlaybookText = `# Written by patrol-bench: connect and run one command.

@@ -51,7 +51,7 @@ func TestRunThreeHosts(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	var log strings.Builder
-	results, err := Run(ctx, Config{Patrol: patrol, Hosts: []int{3}, Reps: 1, Forks: 50, Phases: true, Log: &log})
+	results, err := Run(ctx, Config{Patrol: patrol, Hosts: []int{3}, Reps: 1, Forks: 50, Phases: true, SessionCost: true, Log: &log})
 	if err != nil {
 		t.Fatalf("Run: %v\nlog:\n%s", err, log.String())
 	}
@@ -77,10 +77,18 @@ func TestRunThreeHosts(t *testing.T) {
 	if r.Ansible != nil {
 		t.Error("Ansible was measured although Config.Ansible is false")
 	}
+	if len(r.SessionCosts) != len(sessionWays)+2 {
+		t.Errorf("got %d session costs, expected %d", len(r.SessionCosts), len(sessionWays)+2)
+	}
+	for _, c := range r.SessionCosts {
+		if c.ServerCPU <= 0 {
+			t.Errorf("session cost %q: server CPU %v, expected a positive time", c.Way, c.ServerCPU)
+		}
+	}
 
 	var report strings.Builder
 	WriteReport(&report, results, 1)
-	for _, want := range []string{"### 3 hosts", "| patrol |", "| floor (xargs -P ssh) |", "patrol / floor wall:"} {
+	for _, want := range []string{"### 3 hosts", "| patrol |", "| floor (xargs -P ssh) |", "patrol / floor wall:", "| " + persistentWay + " |"} {
 		if !strings.Contains(report.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, report.String())
 		}

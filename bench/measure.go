@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -58,11 +59,11 @@ type detachedUsage struct {
 const gnuTime = "/usr/bin/time"
 
 // HaveGNUTime reports whether gnuTime is GNU time, which measure needs to
-// report peak memory.
-func HaveGNUTime() bool {
+// report peak memory. It runs `time --version` once per process.
+var HaveGNUTime = sync.OnceValue(func() bool {
 	out, err := exec.Command(gnuTime, "--version").CombinedOutput()
 	return err == nil && bytes.Contains(out, []byte("GNU"))
-}
+})
 
 // measure runs argv and returns its figures. afterExit, when set, runs after
 // the tool exits and before the server CPU is read, to end processes the tool
@@ -74,6 +75,7 @@ func measure(ctx context.Context, argv, env []string, cluster *Cluster, afterExi
 	}
 	rssFile.Close()
 	defer os.Remove(rssFile.Name())
+	tool := argv[0]
 	withTime := HaveGNUTime()
 	if withTime {
 		argv = append([]string{gnuTime, "-f", "%M", "-o", rssFile.Name()}, argv...)
@@ -93,6 +95,9 @@ func measure(ctx context.Context, argv, env []string, cluster *Cluster, afterExi
 	}
 	err = cmd.Wait()
 	wall := time.Since(start)
+	if ctx.Err() != nil {
+		return run{}, fmt.Errorf("%s stopped: %w", tool, ctx.Err())
+	}
 	var exitErr *exec.ExitError
 	if err != nil && !errors.As(err, &exitErr) {
 		return run{}, fmt.Errorf("run %s: %w", cmd.Path, err)

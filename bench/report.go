@@ -89,6 +89,9 @@ func WriteReport(w io.Writer, results []Result, reps int) {
 			fmt.Fprintf(w, "- Ansible / patrol wall: %.1f×\n", r.Ansible.Wall.Seconds()/r.Patrol.Wall.Seconds())
 		}
 		fmt.Fprintln(w)
+		if len(r.SessionCosts) > 0 {
+			WriteSessionCosts(w, r.Hosts, sessionCostCommands, r.SessionCosts)
+		}
 	}
 
 	fmt.Fprintln(w, "### Targets")

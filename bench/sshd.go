@@ -132,7 +132,7 @@ func (c *Cluster) startAll(ctx context.Context, authorizedKeys string) error {
 }
 
 // startOne writes one server's files and starts its sshd. The process is
-// recorded in the cluster under its lock, so Stop sees every started PID.
+// recorded in the cluster under its lock, so Stop finds every started PID.
 func (c *Cluster) startOne(ctx context.Context, s *Server, authorizedKeys string) error {
 	if err := os.MkdirAll(s.Dir, 0o755); err != nil {
 		return fmt.Errorf("create %s: %w", s.Dir, err)

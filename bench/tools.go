@@ -134,8 +134,8 @@ func runAnsible(ctx context.Context, c *Cluster, w *Workload, dir, rep string) (
 
 var masterPID = regexp.MustCompile(`pid=(\d+)`)
 
-// closeControlMasters asks every ControlMaster with a socket in dir for its
-// PID, reads its CPU time and peak memory, tells it to exit and waits until
+// closeControlMasters queries every ControlMaster with a socket in dir for
+// its PID, reads its CPU time and peak memory, tells it to exit and waits until
 // it has. Only masters of this benchmark's own control directory are touched.
 func closeControlMasters(dir string) (detachedUsage, error) {
 	var total detachedUsage
@@ -231,4 +231,3 @@ func firstN(s string, n int) string {
 	}
 	return s
 }
-

@@ -148,9 +148,10 @@ type probeCommand struct {
 
 // probeCommands returns the shell commands patrol's checks run on a Linux
 // host (their probe scripts in package checks), in playbook order. Two are
-// close equivalents rather than copies: check.log reads the log in a second
-// command with a byte count from the first, here folded into one script; and
-// check.service's probe exits 3 without systemd, here it only reports.
+// close equivalents rather than copies. check.log reads the log in a second
+// command with a byte count from the first, which here is one script. And
+// check.service's probe exits with status 3 without systemd, where this one
+// only prints a message.
 func probeCommands(dataDir string) []probeCommand {
 	log := shellQuote(dataDir + "/app.log")
 	backups := shellQuote(dataDir + "/backup")

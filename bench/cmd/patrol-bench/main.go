@@ -31,6 +31,7 @@ func run() int {
 	flag.IntVar(&cfg.Forks, "forks", 50, "hosts worked on at once, for every tool")
 	flag.StringVar(&ansible, "ansible", "auto", "measure Ansible: auto (when ansible-playbook is installed), on or off")
 	flag.BoolVar(&cfg.Phases, "phases", false, "also measure a one-command run of patrol and the floor, to separate connecting from the checks")
+	flag.BoolVar(&cfg.SessionCost, "session-cost", false, "also compare the server CPU of running a command in a new SSH session (as patrol does) with other ways")
 	flag.StringVar(&cfg.WorkDir, "workdir", "", "directory for keys, configurations and outputs (default: a temporary directory, removed at the end)")
 	flag.BoolVar(&cfg.Keep, "keep", false, "keep the temporary directory, to look at the generated inventories and playbooks")
 	flag.Parse()
