@@ -31,8 +31,8 @@ var sessionWays = []struct {
 	name    string
 	command string
 }{
-	{"session per command, patrol's wrapper (env, sh, sh)",
-		`exec env LC_ALL=C /bin/sh -c 'read -r s </proc/$$/stat 2>/dev/null; echo "m:$$ $s" >&2; exec "$@"' sh /bin/sh -c true`},
+	{"session per command, patrol's wrapper (login shell reports, then exec sh)",
+		`read -r s </proc/$$/stat 2>/dev/null; echo "m:$$ $s" >&2; LC_ALL=C; export LC_ALL; exec /bin/sh -c true`},
 	{"session per command, one sh (report, export, eval)",
 		`exec /bin/sh -c 'read -r s </proc/$$/stat 2>/dev/null; echo "m:$$ $s" >&2; LC_ALL=C; export LC_ALL; eval "$1"' sh true`},
 	{"session per command, bare command", "true"},

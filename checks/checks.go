@@ -85,7 +85,7 @@ const exitCommandNotFound = 127
 // command could not run to its end, such as a lost link or a timeout. A non-zero
 // exit status is data and comes back in probeOutput.
 func runScript(ctx context.Context, env *module.Env, script string) (probeOutput, error) {
-	res, err := env.RunCommand(ctx, transport.Command{Script: script, Timeout: probeTimeout})
+	res, err := env.RunCommand(ctx, transport.Command{Script: script, Timeout: probeTimeout, Probe: true})
 	if err != nil {
 		return probeOutput{}, fmt.Errorf("run %q: %w", firstLine(script), err)
 	}

@@ -49,15 +49,20 @@ func runLoad(ctx context.Context, env *module.Env, args module.Args) (module.Res
 	return result(evaluateLoad(avg, t)), nil
 }
 
-// probeLoadLinux reads /proc/loadavg and counts CPUs with nproc, or from
-// /proc/cpuinfo where coreutils is too old to have nproc (before 8.1).
+// loadScript prints /proc/loadavg, then the CPU count from nproc, or from
+// /proc/cpuinfo where coreutils is too old to have nproc (before 8.1). One
+// command, because on many hosts each extra command costs the host a login.
+const loadScript = "cat /proc/loadavg && { nproc 2>/dev/null || grep -c '^processor' /proc/cpuinfo; }"
+
+// probeLoadLinux reads the load averages and the CPU count.
 func probeLoadLinux(ctx context.Context, env *module.Env) (loadAverage, *module.Finding) {
-	out, err := runScript(ctx, env, "cat /proc/loadavg")
+	out, err := runScript(ctx, env, loadScript)
 	if err != nil || out.ExitCode != 0 {
-		f := probeFailed(loadCheck, "load", "cat /proc/loadavg", out, err)
+		f := probeFailed(loadCheck, "load", "cat /proc/loadavg; nproc", out, err)
 		return loadAverage{}, &f
 	}
-	load, perr := ParseLoadavg(out.Stdout)
+	loadLine, cpuLine, _ := strings.Cut(strings.TrimSpace(string(out.Stdout)), "\n")
+	load, perr := ParseLoadavg([]byte(loadLine))
 	if perr != nil {
 		f := errorFinding(loadCheck, "load", i18n.T(
 			fmt.Sprintf("could not parse /proc/loadavg: %v", perr),
@@ -66,16 +71,11 @@ func probeLoadLinux(ctx context.Context, env *module.Env) (loadAverage, *module.
 		return loadAverage{}, &f
 	}
 
-	cpuOut, err := runScript(ctx, env, "nproc 2>/dev/null || grep -c '^processor' /proc/cpuinfo")
-	if err != nil || cpuOut.ExitCode != 0 {
-		f := probeFailed(loadCheck, "load", "nproc", cpuOut, err)
-		return loadAverage{}, &f
-	}
-	cpus, perr := strconv.Atoi(strings.TrimSpace(string(cpuOut.Stdout)))
+	cpus, perr := strconv.Atoi(strings.TrimSpace(cpuLine))
 	if perr != nil || cpus <= 0 {
 		f := errorFinding(loadCheck, "load", i18n.T(
-			fmt.Sprintf("could not read the CPU count from %q", strings.TrimSpace(string(cpuOut.Stdout))),
-			fmt.Sprintf("无法读取 CPU 数量：%q", strings.TrimSpace(string(cpuOut.Stdout))),
+			fmt.Sprintf("could not read the CPU count from %q", strings.TrimSpace(cpuLine)),
+			fmt.Sprintf("无法读取 CPU 数量：%q", strings.TrimSpace(cpuLine)),
 		), nil)
 		return loadAverage{}, &f
 	}

@@ -58,6 +58,12 @@ type Command struct {
 
 	// Timeout bounds the command; zero means only ctx bounds it.
 	Timeout time.Duration
+
+	// Probe marks a short, read-only command that reads no stdin and leaves no
+	// process behind, such as a check's probe. A transport may run it in a
+	// shell it keeps open across commands instead of a new session, which saves
+	// the host a login per command.
+	Probe bool
 }
 
 // Become holds the privilege escalation settings of a command.

@@ -30,6 +30,11 @@ type Conn struct {
 	sftpMu     sync.Mutex
 	sftpClient *sftp.Client
 
+	// shellMu is held while a probe runs in shell, the connection's probe
+	// shell; nil until the first probe.
+	shellMu sync.Mutex
+	shell   *probeShell
+
 	sudoMu sync.Mutex
 	// sudoNeedsPassword caches, per target user, whether sudo requires a
 	// password from this login user.
@@ -98,6 +103,7 @@ func Dial(ctx context.Context, cfg Config) (*Conn, error) {
 // Close ends the connection and its jump hosts. Commands still running on
 // the host get no more output; they are not killed.
 func (c *Conn) Close() error {
+	c.closeShell()
 	c.markDead(errors.New("connection closed"))
 	c.sftpMu.Lock()
 	if c.sftpClient != nil {

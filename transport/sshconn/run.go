@@ -44,6 +44,13 @@ func (c *Conn) Run(ctx context.Context, cmd transport.Command) (transport.Result
 		return transport.Result{}, err
 	}
 
+	if cmd.Probe && cmd.Stdin == nil && !slices.Contains(sudo, "-S") {
+		result, err := c.runInShell(ctx, cmd, sudo, start)
+		if !errors.Is(err, errShellUnavailable) {
+			return result, err
+		}
+	}
+
 	select {
 	case c.sessions <- struct{}{}:
 		defer func() { <-c.sessions }()
@@ -186,19 +193,34 @@ func (c *Conn) killRemote(become *transport.Become, sudo []string, stderr *pidFi
 
 var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
-// reportGroup is run by /bin/sh before the command: it writes the marker, its
-// PID and its /proc stat line (which holds the process group) to stderr, then
-// execs the command. Without sudo this shell is the login shell, which sshd
-// made a session leader.
-const reportGroup = `read -r s </proc/$$/stat 2>/dev/null; echo "%s:$$ $s" >&2; exec "$@"`
+// reportGroup writes the marker, the shell's PID and its /proc stat line
+// (which holds the process group) to stderr, so that a timed-out command can be
+// killed from a second session. Without sudo the shell running it is the login
+// shell, which sshd made a session leader.
+const reportGroup = `read -r s </proc/$$/stat 2>/dev/null; echo "%s:$$ $s" >&2`
 
-// buildCommand returns the command line for the login shell:
+// buildCommand returns the command line for the login shell. Without sudo the
+// login shell itself reports its process group, sets the environment and execs
+// the program:
 //
-//	exec [sudo …] env LC_ALL=C K='v' … /bin/sh -c '<report>' sh program…
+//	<report>; LC_ALL=C; export LC_ALL; K='v'; export K; exec program…
 //
-// where program is the single-quoted Argv, or /bin/sh -c with the quoted
-// Script. No argument is interpreted by any shell on the way.
+// With sudo, which resets the environment, a /bin/sh started by sudo does it:
+//
+//	exec sudo … /bin/sh -c '<report>; LC_ALL=C; export LC_ALL; …; exec "$@"' sh program…
+//
+// program is the single-quoted Argv, or /bin/sh -c with the quoted Script. No
+// argument is interpreted by any shell on the way. Each command costs sshd one
+// login shell and the program, and nothing more, because on hosts with many
+// checks every extra process start is paid hundreds of times.
 func buildCommand(cmd transport.Command, sudo []string, marker string) (string, error) {
+	return buildCommandIn(cmd, sudo, marker, false)
+}
+
+// buildCommandIn is buildCommand; with inShell, a Script run without sudo is
+// evaluated by the shell the line is given to, which must be a /bin/sh, instead
+// of an exec'd /bin/sh: in the probe shell that saves a process start.
+func buildCommandIn(cmd transport.Command, sudo []string, marker string, inShell bool) (string, error) {
 	var program []string
 	switch {
 	case len(cmd.Argv) > 0:
@@ -209,7 +231,7 @@ func buildCommand(cmd transport.Command, sudo []string, marker string) (string, 
 		return "", errors.New("command has neither argv nor script")
 	}
 
-	env := []string{"env", "LC_ALL=C"}
+	setup := []string{fmt.Sprintf(reportGroup, marker), "LC_ALL=C", "export LC_ALL"}
 	for _, name := range slices.Sorted(maps.Keys(cmd.Env)) {
 		if !envName.MatchString(name) {
 			return "", fmt.Errorf("invalid environment variable name %q: use letters, digits and _", name)
@@ -217,19 +239,32 @@ func buildCommand(cmd transport.Command, sudo []string, marker string) (string, 
 		if name == "LC_ALL" {
 			continue
 		}
-		env = append(env, name+"="+cmd.Env[name])
+		setup = append(setup, name+"="+ShellQuote(cmd.Env[name]), "export "+name)
 	}
 
-	var words []string
-	words = append(words, sudo...)
-	words = append(words, env...)
-	words = append(words, "/bin/sh", "-c", fmt.Sprintf(reportGroup, marker), "sh")
-	words = append(words, program...)
+	switch {
+	case len(sudo) == 0 && inShell && len(cmd.Argv) == 0:
+		return strings.Join(setup, "; ") + "; eval " + ShellQuote(cmd.Script), nil
+	case len(sudo) == 0:
+		return strings.Join(setup, "; ") + "; exec " + quoteWords(program), nil
+	}
+	return sudoCommand(setup, sudo, program), nil
+}
+
+// sudoCommand returns the command line that runs program through sudo, with
+// the setup done by a /bin/sh that sudo starts.
+func sudoCommand(setup, sudo, program []string) string {
+	inner := strings.Join(setup, "; ") + `; exec "$@"`
+	words := append(append(slices.Clone(sudo), "/bin/sh", "-c", inner, "sh"), program...)
+	return "exec " + quoteWords(words)
+}
+
+func quoteWords(words []string) string {
 	quoted := make([]string, len(words))
 	for i, word := range words {
 		quoted[i] = ShellQuote(word)
 	}
-	return "exec " + strings.Join(quoted, " "), nil
+	return strings.Join(quoted, " ")
 }
 
 // ShellQuote quotes s for a POSIX shell with single quotes, so the shell
