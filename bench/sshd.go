@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"bufio"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -20,6 +19,8 @@ import (
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
+
+	"patrol/internal/loopback"
 )
 
 // SSHDPath is the OpenSSH server binary the benchmark starts.
@@ -85,7 +86,7 @@ func StartCluster(ctx context.Context, dir string, n int) (*Cluster, error) {
 		return nil, err
 	}
 
-	ports, err := freePorts(n)
+	ports, err := loopback.FreePorts(n)
 	if err != nil {
 		return nil, err
 	}
@@ -174,7 +175,7 @@ func (c *Cluster) startOne(ctx context.Context, s *Server, authorizedKeys string
 	}
 
 	deadline := time.Now().Add(15 * time.Second)
-	if err := waitForBanner(ctx, s.Port, deadline, s.done); err != nil {
+	if err := loopback.WaitForSSH(ctx, s.Port, deadline, s.done); err != nil {
 		log, _ := os.ReadFile(logPath)
 		return fmt.Errorf("sshd %s on port %d did not start: %w; log:\n%s", s.Name, s.Port, err, log)
 	}
@@ -261,55 +262,6 @@ func collect(errs <-chan error) []error {
 		}
 	}
 	return out
-}
-
-// freePorts returns n distinct free TCP ports on 127.0.0.1. A port can be
-// taken by someone else before sshd binds it; that sshd then fails to start
-// and the benchmark reports it.
-func freePorts(n int) ([]int, error) {
-	var listeners []net.Listener
-	defer func() {
-		for _, l := range listeners {
-			l.Close()
-		}
-	}()
-	ports := make([]int, 0, n)
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("find a free port on 127.0.0.1: %w", err)
-		}
-		listeners = append(listeners, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
-}
-
-// waitForBanner polls until the port sends an SSH identification string.
-func waitForBanner(ctx context.Context, port int, deadline time.Time, exited <-chan struct{}) error {
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	for {
-		select {
-		case <-exited:
-			return errors.New("sshd exited")
-		case <-ctx.Done():
-			return ctx.Err()
-		default:
-		}
-		conn, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			conn.SetDeadline(time.Now().Add(2 * time.Second))
-			banner, _ := bufio.NewReader(conn).ReadString('\n')
-			conn.Close()
-			if strings.HasPrefix(banner, "SSH-") {
-				return nil
-			}
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("no SSH banner on %s: %v", addr, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 func writeHostKey(path string) (ssh.PublicKey, error) {

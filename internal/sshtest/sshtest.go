@@ -13,11 +13,11 @@ package sshtest
 
 import (
 	"bufio"
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/pem"
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -32,6 +32,8 @@ import (
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
+
+	"patrol/internal/loopback"
 )
 
 // SSHDPath is the OpenSSH server binary the harness runs.
@@ -222,7 +224,7 @@ func startProcess(t testing.TB, opts Options, nports int) []*Server {
 
 	// A port found free can be taken before sshd binds it; try fresh ports then.
 	for attempt := 0; ; attempt++ {
-		p.ports, err = freePorts(nports)
+		p.ports, err = loopback.FreePorts(nports)
 		if err != nil {
 			t.Fatalf("sshtest: %v", err)
 		}
@@ -280,7 +282,7 @@ func (p *process) start() error {
 
 	deadline := time.Now().Add(10 * time.Second)
 	for _, port := range p.ports {
-		if err := waitForBanner(port, deadline, p.done); err != nil {
+		if err := loopback.WaitForSSH(context.Background(), port, deadline, p.done); err != nil {
 			p.stop()
 			log, _ := os.ReadFile(logPath)
 			return fmt.Errorf("sshd on port %d did not start: %w; log:\n%s", port, err, log)
@@ -393,50 +395,6 @@ func requireSSHD(t testing.TB) {
 		t.Fatalf("sshtest: %s", problem)
 	}
 	t.Skipf("sshtest: %s", problem)
-}
-
-func freePorts(n int) ([]int, error) {
-	var listeners []net.Listener
-	defer func() {
-		for _, l := range listeners {
-			l.Close()
-		}
-	}()
-	ports := make([]int, 0, n)
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("find a free port: %w", err)
-		}
-		listeners = append(listeners, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
-}
-
-// waitForBanner polls until the port sends an SSH identification string.
-func waitForBanner(port int, deadline time.Time, exited <-chan struct{}) error {
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	for {
-		select {
-		case <-exited:
-			return errors.New("sshd exited")
-		default:
-		}
-		conn, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			conn.SetDeadline(time.Now().Add(2 * time.Second))
-			banner, _ := bufio.NewReader(conn).ReadString('\n')
-			conn.Close()
-			if strings.HasPrefix(banner, "SSH-") {
-				return nil
-			}
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("no SSH banner on %s: %v", addr, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 func writeHostKey(path string, useRSA bool) (ssh.PublicKey, error) {
