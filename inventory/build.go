@@ -7,6 +7,7 @@ import (
 	"unicode"
 
 	"patrol/i18n"
+	"patrol/internal/typo"
 )
 
 // build checks the references between hosts and groups and resolves every host's
@@ -148,7 +149,7 @@ func misspelledHost(name string, defined []string) string {
 		}
 	}
 	for _, d := range defined {
-		if editDistance(d, name) == 1 && stripDigits(d) != stripDigits(name) {
+		if typo.Distance(d, name) == 1 && stripDigits(d) != stripDigits(name) {
 			return d
 		}
 	}

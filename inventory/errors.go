@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"patrol/i18n"
+	"patrol/internal/typo"
 )
 
 // Problem is one thing wrong in an inventory file, at the place a user must edit.
@@ -117,7 +118,7 @@ func suggest(word string, candidates []string) string {
 	best, bestDist := "", -1
 	lower := strings.ToLower(word)
 	for _, c := range candidates {
-		d := editDistance(lower, strings.ToLower(c))
+		d := typo.Distance(lower, strings.ToLower(c))
 		if bestDist < 0 || d < bestDist || d == bestDist && c < best {
 			best, bestDist = c, d
 		}
@@ -127,34 +128,6 @@ func suggest(word string, candidates []string) string {
 		return ""
 	}
 	return best
-}
-
-// editDistance returns the optimal string alignment distance between a and b in
-// runes: the Levenshtein distance with a swap of two neighbouring runes counted as
-// one edit, because "sael" for "seal" is one slip of the fingers, not two.
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	d := make([][]int, len(ra)+1)
-	for i := range d {
-		d[i] = make([]int, len(rb)+1)
-		d[i][0] = i
-	}
-	for j := range d[0] {
-		d[0][j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
-			}
-		}
-	}
-	return d[len(ra)][len(rb)]
 }
 
 // didYouMean returns the hint ` (did you mean "x"?)` in both languages, or two

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"patrol/internal/typo"
 )
 
 // suggest returns up to three candidates close to name by edit distance, closest
@@ -17,7 +19,7 @@ func suggest(name string, candidates []string) []string {
 	limit := maxDistance(name)
 	var close []scored
 	for _, c := range candidates {
-		d := editDistance(strings.ToLower(name), strings.ToLower(c))
+		d := typo.Distance(strings.ToLower(name), strings.ToLower(c))
 		if i := strings.LastIndexByte(c, '.'); i >= 0 && c[i+1:] == name {
 			d = min(d, 1)
 		}
@@ -45,27 +47,6 @@ func maxDistance(name string) int {
 	default:
 		return 3
 	}
-}
-
-// editDistance is the Levenshtein distance between a and b, counted in bytes.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // didYouMean formats suggestions as ` (did you mean "x"?)` in English and Chinese,
