@@ -188,14 +188,19 @@ func argError(check string, err error) module.Finding {
 	), nil)
 }
 
-// result wraps findings into a module result. The task fails only when a finding
-// fails. Warn and error findings are reported without failing the task, because
-// only a failed check makes patrol exit with code 1.
+// result wraps findings into a module result. Failed is set when a finding
+// fails; the runner also counts an error finding (not measured) as a failed
+// task, so that an inspection that could not look exits with code 1, while
+// warnings alone keep exit code 0.
 func result(findings []module.Finding) module.Result {
 	worst := module.Worst(findings)
+	noun := "findings"
+	if len(findings) == 1 {
+		noun = "finding"
+	}
 	return module.Result{
 		Failed:   worst == module.StatusFail,
-		Msg:      fmt.Sprintf("%d findings, worst %s", len(findings), worst),
+		Msg:      fmt.Sprintf("%d %s, worst %s", len(findings), noun, worst),
 		Findings: findings,
 	}
 }

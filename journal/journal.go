@@ -138,16 +138,17 @@ type End struct {
 	Prev string `json:"prev"`
 }
 
-// NewRunID returns a run id such as 20261204T210745Z-3fa9c1: the UTC start time,
-// so that ids sort in time order, and 6 random hex digits so that two runs
-// started in the same second get different files.
+// NewRunID returns a run id such as 20261204T210745.123Z-3fa9c1: the UTC start
+// time to the millisecond, so that ids sort in time order even for runs started
+// in the same second, and 6 random hex digits so that two runs started in the
+// same millisecond get different files.
 func NewRunID(started time.Time) string {
 	var b [3]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		// crypto/rand does not fail on supported platforms; keep the id valid anyway.
 		b = [3]byte{byte(started.Nanosecond() >> 16), byte(started.Nanosecond() >> 8), byte(started.Nanosecond())}
 	}
-	return started.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
+	return started.UTC().Format("20060102T150405.000Z") + "-" + hex.EncodeToString(b[:])
 }
 
 // DefaultDir returns the journal directory: $PATROL_HOME/journal, where

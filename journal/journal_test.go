@@ -525,13 +525,14 @@ func TestListAndLatest(t *testing.T) {
 func TestNewRunID(t *testing.T) {
 	a := NewRunID(started)
 	b := NewRunID(started)
-	if !strings.HasPrefix(a, "20261204T210745Z-") || len(a) != len("20261204T210745Z-")+6 {
+	prefix := started.UTC().Format("20060102T150405.000Z") + "-"
+	if !strings.HasPrefix(a, prefix) || len(a) != len(prefix)+6 {
 		t.Errorf("run id = %q", a)
 	}
 	if a == b {
 		t.Errorf("two run ids in the same second are equal: %s", a)
 	}
-	later := NewRunID(started.Add(time.Second))
+	later := NewRunID(started.Add(time.Millisecond))
 	if !(a < later) {
 		t.Errorf("run ids do not sort by time: %s >= %s", a, later)
 	}

@@ -213,7 +213,7 @@ func checkRunID(id string) error {
 		return errors.New("create journal: empty run id (use journal.NewRunID)")
 	}
 	if strings.ContainsAny(id, `/\`) || id == "." || id == ".." || strings.ContainsRune(id, 0) {
-		return fmt.Errorf("create journal: invalid run id %q: it must be a plain file name such as 20261204T210745Z-3fa9c1", id)
+		return fmt.Errorf("create journal: invalid run id %q: it must be a plain file name such as 20261204T210745.123Z-3fa9c1", id)
 	}
 	return nil
 }

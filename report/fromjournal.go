@@ -22,7 +22,7 @@ import (
 // changed or skipped, without findings) are not inspection items and are left out.
 func FromJournal(h journal.Header, records []journal.Record, end *journal.End, hosts []*inventory.Host, titles map[string]i18n.Text) Inspection {
 	in := Inspection{
-		Kind:          kindFromPlaybook(h.Playbook.Path),
+		Kind:          KindOf(h.Playbook.Path),
 		RunID:         h.RunID,
 		StartedAt:     h.StartedAt,
 		Inspector:     h.User,
@@ -114,7 +114,9 @@ func checkTitle(titles map[string]i18n.Text, check, moduleName string) i18n.Text
 	return i18n.Text{ZH: name, EN: name}
 }
 
-func kindFromPlaybook(path string) Kind {
+// KindOf guesses the inspection kind from a playbook's file name: monthly or
+// daily when the name contains that word, empty otherwise.
+func KindOf(path string) Kind {
 	base := strings.ToLower(filepath.Base(path))
 	switch {
 	case strings.Contains(base, "monthly"):

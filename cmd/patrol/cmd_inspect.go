@@ -76,13 +76,21 @@ func (a *app) reportCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			inv, _, err := a.loadInventory()
-			if err != nil {
-				return err
-			}
 			header, records, _, err := journal.Read(path)
 			if err != nil {
-				return fmt.Errorf("read journal %s: %w", path, err)
+				return invalid(fmt.Errorf("%s: %w", path, err))
+			}
+			if kind == "" {
+				kind = string(report.KindOf(header.Playbook.Path))
+			}
+			if kind != string(report.KindDaily) && kind != string(report.KindMonthly) {
+				return invalid(fmt.Errorf("%s: %s %s; %s", path,
+					a.tr("the run of", "该运行执行的"), header.Playbook.Path,
+					a.tr("is not a daily or monthly inspection: give --kind daily or --kind monthly", "不是每日或每月巡检：请指定 --kind daily 或 --kind monthly")))
+			}
+			inv, err := a.reportInventory(header)
+			if err != nil {
+				return err
 			}
 			dir, err := a.writeReport(path, report.Kind(kind), recordedHosts(header, records, inv), registry(), rf)
 			if err != nil {
@@ -95,6 +103,32 @@ func (a *app) reportCommand() *cobra.Command {
 	cmd.Flags().StringVar(&kind, "kind", "", a.tr("daily or monthly (default: guessed from the playbook name)", "daily 或 monthly（默认：按剧本名称判断）"))
 	a.addReportFlags(cmd, &rf)
 	return cmd
+}
+
+// reportInventory loads the inventory a recorded run used: the -i files or
+// $PATROL_INVENTORY when given, else the files the journal names, so that the
+// report keeps each host's address, OS and system. It warns when those files
+// changed since the run.
+func (a *app) reportInventory(h journal.Header) (*inventory.Inventory, error) {
+	if len(a.inventories) > 0 || os.Getenv("PATROL_INVENTORY") != "" || len(h.Inventory) == 0 {
+		inv, _, err := a.loadInventory()
+		return inv, err
+	}
+
+	var paths []string
+	for _, f := range h.Inventory {
+		paths = append(paths, f.Path)
+		if sum := fileDigest(f.Path); sum != f.SHA256 {
+			fmt.Fprintf(a.stderr, "%s: %s %s\n", a.tr("warning", "警告"), f.Path,
+				a.tr("changed or is missing since the run; host details in the report come from its current content",
+					"在运行之后已修改或不存在；报告中的主机信息取自其当前内容"))
+		}
+	}
+	inv, err := inventory.Load(paths...)
+	if err != nil {
+		return nil, invalid(err)
+	}
+	return inv, nil
 }
 
 // reportLang is the report's language: --lang, then $PATROL_LANG, then

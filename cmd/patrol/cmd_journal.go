@@ -1,7 +1,11 @@
 package main
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
@@ -21,6 +25,9 @@ func (a *app) journalCommand() *cobra.Command {
 			path, err := a.journalPath(args)
 			if err != nil {
 				return err
+			}
+			if _, err := os.Stat(path); err != nil {
+				return invalid(err)
 			}
 			sum, err := journal.Verify(path)
 			if err != nil {
@@ -49,6 +56,12 @@ func (a *app) journalCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if a.output == "json" {
+				if paths == nil {
+					paths = []string{}
+				}
+				return json.NewEncoder(a.stdout).Encode(paths)
+			}
 			for _, p := range paths {
 				fmt.Fprintln(a.stdout, p)
 			}
@@ -76,8 +89,12 @@ func (a *app) journalPath(args []string) (string, error) {
 		return "", err
 	}
 	path, err := journal.Latest(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", invalid(errors.New(a.tr("no journal in "+dir+"; run a playbook first or name a journal file",
+			dir+" 中没有运行日志；请先执行剧本，或指定运行日志文件")))
+	}
 	if err != nil {
-		return "", invalid(fmt.Errorf("%s %s: %w", a.tr("no journal in", "没有运行日志："), dir, err))
+		return "", err
 	}
 	return path, nil
 }

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"patrol/internal/typo"
 )
 
 func (a *app) modulesCommand() *cobra.Command {
@@ -22,7 +24,12 @@ func (a *app) modulesCommand() *cobra.Command {
 			}
 			spec, ok := reg.Lookup(args[0])
 			if !ok {
-				return invalid(fmt.Errorf("%s: %q", a.tr("unknown module", "未知模块"), args[0]))
+				hint := ""
+				if near := closestName(args[0], reg.Names()); near != "" {
+					hint = fmt.Sprintf(a.tr(" (did you mean %q?)", "（是否想写 %q？）"), near)
+				}
+				return invalid(fmt.Errorf("%s %q%s; %s", a.tr("unknown module", "未知模块"), args[0], hint,
+					a.tr("patrol modules lists them all", "patrol modules 可列出全部模块")))
 			}
 			fmt.Fprintf(a.stdout, "%s — %s\n%s\n", spec.Name, spec.Title.In(a.lang), spec.Doc)
 			if spec.FreeForm != "" {
@@ -46,4 +53,16 @@ func (a *app) modulesCommand() *cobra.Command {
 			return nil
 		},
 	}
+}
+
+// closestName returns the name nearest to word by edit distance, or "" when
+// none is within a third of the word's length.
+func closestName(word string, names []string) string {
+	best, bestDistance := "", len(word)/3+1
+	for _, n := range names {
+		if d := typo.Distance(word, n); d < bestDistance {
+			best, bestDistance = n, d
+		}
+	}
+	return best
 }

@@ -61,9 +61,6 @@ func (a *app) execute(ctx context.Context, book *playbooks.Playbook, inv *invent
 	if err != nil {
 		return nil, invalid(err)
 	}
-	if a.output != "text" && a.output != "json" {
-		return nil, invalid(fmt.Errorf("--output %q: %s", a.output, a.tr("use text or json", "请使用 text 或 json")))
-	}
 	if a.limit != "" {
 		if _, err := inv.Select(a.limit); err != nil {
 			return nil, invalid(fmt.Errorf("--limit %q: %w", a.limit, err))

@@ -145,3 +145,55 @@ func waitForPID(t *testing.T, path string) int {
 	t.Fatalf("no PID in %s", path)
 	return 0
 }
+
+func TestReportAgainUsesJournalInventory(t *testing.T) {
+	home, dir := t.TempDir(), t.TempDir()
+	inv := writeFile(t, filepath.Join(dir, "inventory.yml"), "hosts:\n  here: {connection: local, os: debian, system: seal}\n")
+	if res := runPatrol(t, home, dir, "inspect", "daily", "-i", inv, "--out", filepath.Join(dir, "first")); res.code > exitFailed {
+		t.Fatalf("inspect: exit %d\n%s", res.code, res.stderr)
+	}
+
+	again := filepath.Join(dir, "again")
+	res := runPatrol(t, home, dir, "report", "--out", again)
+
+	if res.code != exitOK {
+		t.Fatalf("report: exit %d\n%s", res.code, res.stderr)
+	}
+	data, err := os.ReadFile(filepath.Join(again, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		Kind  string `json:"kind"`
+		Hosts []struct {
+			Name   string `json:"name"`
+			System string `json:"system"`
+		} `json:"hosts"`
+	}
+	if err := json.Unmarshal(data, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Kind != "daily" {
+		t.Errorf("kind = %q, want daily", rep.Kind)
+	}
+	if len(rep.Hosts) != 1 || rep.Hosts[0].System != "seal" {
+		t.Errorf("hosts = %+v, want here in system seal from the run's inventory", rep.Hosts)
+	}
+}
+
+func TestReportOfPlainRunExitsTwo(t *testing.T) {
+	home, dir := t.TempDir(), t.TempDir()
+	book := writeFile(t, filepath.Join(dir, "echo.yml"), "- hosts: all\n  tasks:\n    - command: echo hi\n")
+	if res := runPatrol(t, home, dir, "run", book); res.code != exitOK {
+		t.Fatalf("run: exit %d\n%s", res.code, res.stderr)
+	}
+
+	res := runPatrol(t, home, dir, "report")
+
+	if res.code != exitInvalid {
+		t.Fatalf("report of a plain run: exit %d, want %d\n%s", res.code, exitInvalid, res.stderr)
+	}
+	if !strings.Contains(res.stderr, "--kind") {
+		t.Errorf("message does not say to give --kind:\n%s", res.stderr)
+	}
+}

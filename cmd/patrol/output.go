@@ -71,7 +71,10 @@ func (a *app) printResult(tr runner.TaskResult) {
 			fmt.Fprintf(a.stdout, "    %-5s %s %s %s\n", f.Status, f.Item, f.Value, f.Message.In(a.lang))
 		}
 	}
-	if tr.Status == runner.StatusFailed && tr.Result.Stderr != "" {
+	if a.verbose && tr.Result.Stdout != "" {
+		fmt.Fprintf(a.stdout, "    stdout: %s\n", firstLines(tr.Result.Stdout, 20))
+	}
+	if (tr.Status == runner.StatusFailed || a.verbose) && tr.Result.Stderr != "" {
 		fmt.Fprintf(a.stdout, "    stderr: %s\n", firstLines(tr.Result.Stderr, 5))
 	}
 }

@@ -85,6 +85,7 @@ func (a *app) rootCommand() *cobra.Command {
 		Version:       version,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.PersistentPreRunE = func(*cobra.Command, []string) error { return a.checkGlobalFlags() }
 
 	pf := root.PersistentFlags()
 	pf.StringVar(&a.langFlag, "lang", "", a.tr("language of messages and reports: zh or en (default: $PATROL_LANG, then the locale)", "消息与报告的语言：zh 或 en（默认取 $PATROL_LANG，其次取系统区域设置）"))
@@ -98,6 +99,22 @@ func (a *app) rootCommand() *cobra.Command {
 
 	root.AddCommand(a.runCommand(), a.inspectCommand(), a.journalCommand(), a.modulesCommand(), a.inventoryCommand(), a.reportCommand())
 	return root
+}
+
+// checkGlobalFlags rejects values of the global flags that no command accepts.
+func (a *app) checkGlobalFlags() error {
+	if _, ok := i18n.Parse(a.langFlag); a.langFlag != "" && !ok {
+		return invalid(fmt.Errorf("--lang %q: %s", a.langFlag, a.tr("use zh or en", "请使用 zh 或 en")))
+	}
+	if env := os.Getenv("PATROL_LANG"); env != "" {
+		if _, ok := i18n.Parse(env); !ok {
+			fmt.Fprintf(a.stderr, "%s: PATROL_LANG=%q %s\n", a.tr("warning", "警告"), env, a.tr("is not zh or en and is ignored", "不是 zh 或 en，已忽略"))
+		}
+	}
+	if a.output != "text" && a.output != "json" {
+		return invalid(fmt.Errorf("--output %q: %s", a.output, a.tr("use text or json", "请使用 text 或 json")))
+	}
+	return nil
 }
 
 // addRunFlags adds the flags of commands that execute a playbook.

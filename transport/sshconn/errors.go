@@ -46,11 +46,11 @@ func (e *HostKeyChangedError) Message() i18n.Text {
 	return i18n.T(
 		fmt.Sprintf("host key of %s (%s) has changed: known_hosts expects %s, the server offered %s; "+
 			"if the change is expected (reinstall or key rotation), remove line %d of %s "+
-			"(ssh-keygen -R '%s' -f %s) and connect again with new host keys accepted",
+			"(ssh-keygen -R '%s' -f %s) and connect again with --accept-new-host-keys",
 			e.Host, e.Addr, strings.Join(known, ", "), offered, first.Line, first.Filename, e.Addr, first.Filename),
 		fmt.Sprintf("主机 %s（%s）的主机密钥已改变：known_hosts 记录的是 %s，服务器提供的是 %s；"+
 			"如果变更是预期的（重装系统或轮换密钥），请删除 %s 的第 %d 行"+
-			"（ssh-keygen -R '%s' -f %s），再以接受新主机密钥的方式重新连接",
+			"（ssh-keygen -R '%s' -f %s），再加 --accept-new-host-keys 重新连接",
 			e.Host, e.Addr, strings.Join(knownZH, "，"), offered, first.Filename, first.Line, e.Addr, first.Filename),
 	)
 }
@@ -73,10 +73,10 @@ func (e *UnknownHostKeyError) Message() i18n.Text {
 	files := strings.Join(e.Files, ", ")
 	return i18n.T(
 		fmt.Sprintf("host key of %s (%s) is unknown: the server offered %s, which is in none of %s; "+
-			"check the fingerprint with the host's administrator, then run with new host keys accepted "+
+			"check the fingerprint with the host's administrator, then run with --accept-new-host-keys "+
 			"or add the key with ssh-keyscan", e.Host, e.Addr, fp, files),
 		fmt.Sprintf("主机 %s（%s）的主机密钥未知：服务器提供的 %s 不在 %s 中；"+
-			"请与主机管理员核对指纹后，以接受新主机密钥的方式运行，或用 ssh-keyscan 添加密钥", e.Host, e.Addr, fp, files),
+			"请与主机管理员核对指纹后，加 --accept-new-host-keys 运行，或用 ssh-keyscan 添加密钥", e.Host, e.Addr, fp, files),
 	)
 }
 
