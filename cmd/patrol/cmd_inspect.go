@@ -48,7 +48,7 @@ func (a *app) inspectCommand() *cobra.Command {
 				return invalid(err)
 			}
 
-			ex, err := a.execute(cmd.Context(), book, inv, cmd.Root().Flags().Args())
+			ex, err := a.execute(cmd.Context(), book, inv, a.args)
 			if err != nil {
 				return err
 			}

@@ -26,7 +26,7 @@ func (a *app) runCommand() *cobra.Command {
 			if err != nil {
 				return invalid(err)
 			}
-			ex, err := a.execute(cmd.Context(), book, inv, cmd.Root().Flags().Args())
+			ex, err := a.execute(cmd.Context(), book, inv, a.args)
 			if err != nil {
 				return err
 			}

@@ -127,6 +127,13 @@ func TestInterruptMarksJournal(t *testing.T) {
 	if !sum.Ended || sum.EndStatus != journal.RunInterrupted {
 		t.Errorf("journal end = %v %q, want interrupted", sum.Ended, sum.EndStatus)
 	}
+	header, _, _, err := journal.Read(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"run", book, "-o", "json"}; strings.Join(header.Args, " ") != strings.Join(want, " ") {
+		t.Errorf("journal header args = %q, want %q", header.Args, want)
+	}
 }
 
 func waitForPID(t *testing.T, path string) int {

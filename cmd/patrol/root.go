@@ -22,6 +22,9 @@ type app struct {
 	stdout io.Writer
 	stderr io.Writer
 
+	// args is the command line without the program name, for the journal.
+	args []string
+
 	langFlag       string
 	inventories    []string
 	limit          string
@@ -40,7 +43,7 @@ type app struct {
 func (a *app) tr(en, zh string) string { return i18n.T(en, zh).In(a.lang) }
 
 func run(args []string) int {
-	a := &app{stdout: os.Stdout, stderr: os.Stderr}
+	a := &app{stdout: os.Stdout, stderr: os.Stderr, args: args}
 	a.lang = i18n.Detect(langFromArgs(args))
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
