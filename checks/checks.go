@@ -98,7 +98,7 @@ func errorFinding(check, item string, msg i18n.Text, evidence []string) module.F
 		Check:    check,
 		Item:     item,
 		Status:   module.StatusError,
-		Value:    "unknown",
+		Value:    unknownValue,
 		Message:  msg,
 		Evidence: evidence,
 	}

@@ -152,7 +152,7 @@ func evaluateDisk(usage diskUsage, opts diskOptions) []module.Finding {
 				Check:  diskCheck,
 				Item:   m,
 				Status: module.StatusFail,
-				Value:  "not mounted",
+				Value:  i18n.T("not mounted", "未挂载"),
 				Message: i18n.T(
 					fmt.Sprintf("%s is not a mounted filesystem; mount it or remove it from mounts", m),
 					fmt.Sprintf("%s 未挂载；请挂载该文件系统，或从 mounts 中删除", m),
@@ -211,8 +211,10 @@ func excludedType(r DFRow, exclude []string) bool {
 }
 
 func diskFinding(r DFRow, opts diskOptions) module.Finding {
-	f := opts.Threshold.Measure(diskCheck, r.Mount, r.UsePercent, "")
-	f.Value = fmt.Sprintf("%s used, %s free", percent(r.UsePercent), FormatBytes(r.Avail))
+	f := opts.Threshold.Measure(diskCheck, r.Mount, r.UsePercent, i18n.T(
+		fmt.Sprintf("%s used, %s free", percent(r.UsePercent), FormatBytes(r.Avail)),
+		fmt.Sprintf("已用 %s，剩余 %s", percent(r.UsePercent), FormatBytes(r.Avail)),
+	))
 	f.Metrics = map[string]float64{
 		"used_percent": r.UsePercent,
 		"size_bytes":   float64(r.Total),
@@ -230,8 +232,10 @@ func diskFinding(r DFRow, opts diskOptions) module.Finding {
 
 	if opts.HasMinFree {
 		free := LowerIsWorse(Off, float64(opts.MinFree), "")
-		free.Format = func(v float64) string { return FormatBytes(int64(v)) + " free" }
-		f.Threshold += ", " + free.String()
+		f.Threshold = joinText(f.Threshold, i18n.T(
+			"fail ≤"+FormatBytes(opts.MinFree)+" free",
+			"剩余 ≤"+FormatBytes(opts.MinFree)+" 不合格",
+		))
 		if free.Judge(float64(r.Avail)) == module.StatusFail {
 			f.Status = module.StatusFail
 			f.Message = i18n.T(
@@ -244,8 +248,10 @@ func diskFinding(r DFRow, opts diskOptions) module.Finding {
 }
 
 func inodeFinding(r DFRow, t Threshold) module.Finding {
-	f := t.Measure(diskCheck, r.Mount+" inodes", r.UsePercent, "")
-	f.Value = fmt.Sprintf("%s of inodes used (%d free)", percent(r.UsePercent), r.Avail)
+	f := t.Measure(diskCheck, r.Mount+" inodes", r.UsePercent, i18n.T(
+		fmt.Sprintf("%s of inodes used (%d free)", percent(r.UsePercent), r.Avail),
+		fmt.Sprintf("inode 已用 %s（剩余 %d 个）", percent(r.UsePercent), r.Avail),
+	))
 	f.Metrics = map[string]float64{
 		"inode_used_percent": r.UsePercent,
 		"inodes_total":       float64(r.Total),

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"patrol/i18n"
 	"patrol/module"
 )
 
@@ -181,7 +182,11 @@ func TestEvaluateDiskCase02(t *testing.T) {
 	}
 	findings := evaluateDisk(diskUsage{Blocks: rows}, opts)
 
-	want := map[string]string{"/": "40% used, 31.0 GiB free", "/boot": "14% used, 875.0 MiB free", "/home": "1% used, 873.0 GiB free"}
+	want := map[string]i18n.Text{
+		"/":     i18n.T("40% used, 31.0 GiB free", "已用 40%，剩余 31.0 GiB"),
+		"/boot": i18n.T("14% used, 875.0 MiB free", "已用 14%，剩余 875.0 MiB"),
+		"/home": i18n.T("1% used, 873.0 GiB free", "已用 1%，剩余 873.0 GiB"),
+	}
 	if len(findings) != len(want) {
 		t.Fatalf("got %d findings, want %d: %+v", len(findings), len(want), findings)
 	}
@@ -192,7 +197,7 @@ func TestEvaluateDiskCase02(t *testing.T) {
 		if f.Status != module.StatusOK {
 			t.Errorf("%s status = %s, want ok", f.Item, f.Status)
 		}
-		if f.Threshold != "warn ≥80%, fail ≥90%" {
+		if f.Threshold != i18n.T("warn ≥80%, fail ≥90%", "警告 ≥80%，不合格 ≥90%") {
 			t.Errorf("%s threshold = %q", f.Item, f.Threshold)
 		}
 		if f.Message.ZH == "" || f.Message.EN == "" {
@@ -227,7 +232,7 @@ func TestEvaluateDiskLevels(t *testing.T) {
 			t.Errorf("%s status = %s, want %s (%s)", f.Item, f.Status, want[f.Item], f.Message.EN)
 		}
 	}
-	if th := findings[1].Threshold; th != "warn ≥80%, fail ≥90%, fail ≤8.0 GiB free" {
+	if th := findings[1].Threshold; th != i18n.T("warn ≥80%, fail ≥90%, fail ≤8.0 GiB free", "警告 ≥80%，不合格 ≥90%，剩余 ≤8.0 GiB 不合格") {
 		t.Errorf("threshold with min_free = %q", th)
 	}
 }

@@ -179,15 +179,17 @@ type fileAgeOptions struct {
 // and the number of copies when count is more than one.
 func evaluateFileAge(l fileListing, opts fileAgeOptions) []module.Finding {
 	ageLimit := HigherIsWorse(Off, opts.MaxAge.Hours(), "h")
-	ageLimit.Format = func(h float64) string { return FormatAge(time.Duration(h * float64(time.Hour))) }
+	ageLimit.Format = func(h float64) i18n.Text { return AgeText(time.Duration(h * float64(time.Hour))) }
+	limit := ageLimit.Text()
+	ageThreshold := i18n.T("age "+limit.EN, "距今 "+limit.ZH)
 
 	if len(l.Files) == 0 {
 		return []module.Finding{{
 			Check:     fileAgeCheck,
 			Item:      opts.Glob,
 			Status:    module.StatusFail,
-			Value:     "no files",
-			Threshold: "age " + ageLimit.String(),
+			Value:     i18n.T("no files", "无文件"),
+			Threshold: ageThreshold,
 			Message: i18n.T(
 				fmt.Sprintf("no file matches %s; check that the job writing these files ran", opts.Glob),
 				fmt.Sprintf("没有与 %s 匹配的文件；请检查生成这些文件的任务是否执行", opts.Glob),
@@ -205,20 +207,22 @@ func evaluateFileAge(l fileListing, opts fileAgeOptions) []module.Finding {
 	}
 	age := l.Now.Sub(newest.MTime)
 
-	f := ageLimit.Measure(fileAgeCheck, opts.Glob, age.Hours(), "")
-	f.Threshold = "age " + f.Threshold
-	f.Value = fmt.Sprintf("newest %s old (%s)", FormatAge(age), FormatBytes(newest.Size))
+	f := ageLimit.Measure(fileAgeCheck, opts.Glob, age.Hours(), i18n.T(
+		fmt.Sprintf("newest %s old (%s)", FormatAge(age), FormatBytes(newest.Size)),
+		fmt.Sprintf("最新文件生成于 %s前（%s）", FormatAgeZH(age), FormatBytes(newest.Size)),
+	))
+	f.Threshold = ageThreshold
 	f.Evidence = append([]string{fmt.Sprintf("%s modified %s, %d bytes", newest.Name, newest.MTime.UTC().Format(time.RFC3339), newest.Size)}, l.Problems...)
 	f.Metrics = map[string]float64{"age_seconds": age.Seconds(), "size_bytes": float64(newest.Size), "files": float64(len(l.Files))}
 	if f.Status == module.StatusFail {
 		f.Message = i18n.T(
 			fmt.Sprintf("the newest file %s is %s old, older than %s", newest.Name, FormatAge(age), FormatAge(opts.MaxAge)),
-			fmt.Sprintf("最新文件 %s 已有 %s，超过 %s", newest.Name, FormatAge(age), FormatAge(opts.MaxAge)),
+			fmt.Sprintf("最新文件 %s 生成于 %s前，超过 %s", newest.Name, FormatAgeZH(age), FormatAgeZH(opts.MaxAge)),
 		)
 	} else {
 		f.Message = i18n.T(
 			fmt.Sprintf("the newest file %s is %s old", newest.Name, FormatAge(age)),
-			fmt.Sprintf("最新文件 %s 生成于 %s 前", newest.Name, FormatAge(age)),
+			fmt.Sprintf("最新文件 %s 生成于 %s前", newest.Name, FormatAgeZH(age)),
 		)
 	}
 	findings := []module.Finding{f}
@@ -237,8 +241,8 @@ func sizeFinding(newest FileStat, opts fileAgeOptions) module.Finding {
 		Check:     fileAgeCheck,
 		Item:      opts.Glob + " size",
 		Status:    module.StatusOK,
-		Value:     FormatBytes(newest.Size),
-		Threshold: "fail <" + FormatBytes(opts.MinSize),
+		Value:     same(FormatBytes(newest.Size)),
+		Threshold: i18n.T("fail <"+FormatBytes(opts.MinSize), "不合格 <"+FormatBytes(opts.MinSize)),
 		Metrics:   map[string]float64{"size_bytes": float64(newest.Size)},
 	}
 	if newest.Size < opts.MinSize {
@@ -271,8 +275,8 @@ func copiesFinding(files []FileStat, opts fileAgeOptions) module.Finding {
 		Check:     fileAgeCheck,
 		Item:      opts.Glob + " copies",
 		Status:    module.StatusOK,
-		Value:     fmt.Sprintf("%d files", n),
-		Threshold: fmt.Sprintf("fail <%d files", opts.Count),
+		Value:     i18n.T(fmt.Sprintf("%d files", n), fmt.Sprintf("%d 个文件", n)),
+		Threshold: i18n.T(fmt.Sprintf("fail <%d files", opts.Count), fmt.Sprintf("不合格 <%d 个文件", opts.Count)),
 	}
 	if n < opts.Count {
 		f.Status = module.StatusFail

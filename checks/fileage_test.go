@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"patrol/i18n"
 	"patrol/module"
 )
 
@@ -77,13 +78,13 @@ func TestFileAgeLocal(t *testing.T) {
 		t.Fatalf("got %d findings %+v, want age, size and copies", len(res.Findings), res.Findings)
 	}
 	age, size, copies := res.Findings[0], res.Findings[1], res.Findings[2]
-	if age.Status != module.StatusOK || !strings.HasPrefix(age.Value, "newest 3h") || age.Metrics["files"] != 3 {
+	if age.Status != module.StatusOK || !strings.HasPrefix(age.Value.EN, "newest 3h") || !strings.HasPrefix(age.Value.ZH, "最新文件生成于 3 小时") || age.Metrics["files"] != 3 {
 		t.Errorf("age = %s %q files %v, want ok, newest 3h old, 3 files (sub/ not matched)", age.Status, age.Value, age.Metrics["files"])
 	}
-	if size.Status != module.StatusOK || size.Value != "3.0 MiB" {
+	if size.Status != module.StatusOK || size.Value != i18n.T("3.0 MiB", "3.0 MiB") {
 		t.Errorf("size = %s %q, want ok 3.0 MiB", size.Status, size.Value)
 	}
-	if copies.Status != module.StatusFail || copies.Value != "2 files" {
+	if copies.Status != module.StatusFail || copies.Value != i18n.T("2 files", "2 个文件") || copies.Threshold != i18n.T("fail <3 files", "不合格 <3 个文件") {
 		t.Errorf("copies = %s %q, want fail with 2 files (the 10-byte dump does not count)", copies.Status, copies.Value)
 	}
 
@@ -93,7 +94,7 @@ func TestFileAgeLocal(t *testing.T) {
 	}
 
 	res = runCheck(t, localEnv(t), fileAgeCheck, module.Args{"path": filepath.Join(dir, "missing", "*.dmp")})
-	if len(res.Findings) != 1 || res.Findings[0].Status != module.StatusFail || res.Findings[0].Value != "no files" {
+	if len(res.Findings) != 1 || res.Findings[0].Status != module.StatusFail || res.Findings[0].Value != i18n.T("no files", "无文件") {
 		t.Errorf("missing directory: %+v, want fail no files", res.Findings)
 	}
 

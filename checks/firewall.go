@@ -167,7 +167,7 @@ func rulesFrom(s section, ok bool, count func(string) (int, bool)) (rulesState, 
 // count too. Only when every rule listing could be read and none filters
 // anything is the result a failure; when none could be read it is unknown.
 func JudgeFirewall(sections map[string]section) module.Finding {
-	f := module.Finding{Check: firewallCheck, Item: "firewall", Threshold: "a firewall is active"}
+	f := module.Finding{Check: firewallCheck, Item: "firewall", Threshold: i18n.T("a firewall is active", "防火墙已启用")}
 	for _, name := range []string{fwFirewalld, fwIptablesService, fwIptables, fwNft, fwUfw} {
 		if s, ok := sections[name]; ok {
 			f.Evidence = append(f.Evidence, fmt.Sprintf("%s: exit %d: %s", name, s.ExitCode, summarize([]byte(s.Output))))
@@ -178,11 +178,11 @@ func JudgeFirewall(sections map[string]section) module.Finding {
 	firewalld := firewalldState(fd, fdOK)
 	switch firewalld {
 	case "running":
-		f.Status, f.Value = module.StatusOK, "firewalld running"
+		f.Status, f.Value = module.StatusOK, i18n.T("firewalld running", "firewalld 正在运行")
 		f.Message = i18n.T("firewalld is running", "firewalld 正在运行")
 		return f
 	case "failed":
-		f.Status, f.Value = module.StatusWarn, "firewalld running, configuration failed"
+		f.Status, f.Value = module.StatusWarn, i18n.T("firewalld running, configuration failed", "firewalld 正在运行，配置加载失败")
 		f.Message = i18n.T(
 			"firewalld is running but failed to load its configuration (exit 251, recovery mode); check firewall-cmd --check-config and the firewalld log",
 			"firewalld 正在运行，但加载配置失败（退出码 251，恢复模式）；请执行 firewall-cmd --check-config 并查看 firewalld 日志",
@@ -198,37 +198,37 @@ func JudgeFirewall(sections map[string]section) module.Finding {
 	prefix := i18n.T("firewalld "+firewalld, "firewalld "+firewalldZH(firewalld))
 	switch {
 	case svcOK && svc.ExitCode == 0 && strings.TrimSpace(svc.Output) == "active":
-		f.Status, f.Value = module.StatusOK, "iptables service active"
+		f.Status, f.Value = module.StatusOK, i18n.T("iptables service active", "iptables 服务正在运行")
 		f.Message = i18n.T(prefix.EN+"; the iptables service is active", prefix.ZH+"；iptables 服务正在运行")
 	case ufwOK && ufw.ExitCode == 0 && strings.Contains(ufw.Output, "Status: active"):
-		f.Status, f.Value = module.StatusOK, "ufw active"
+		f.Status, f.Value = module.StatusOK, i18n.T("ufw active", "ufw 已启用")
 		f.Message = i18n.T(prefix.EN+"; ufw is active", prefix.ZH+"；ufw 已启用")
 	case ipt == rulesActive:
-		f.Status, f.Value = module.StatusOK, fmt.Sprintf("iptables: %d rules", iptCount)
+		f.Status, f.Value = module.StatusOK, i18n.T(fmt.Sprintf("iptables: %d rules", iptCount), fmt.Sprintf("iptables：%d 条规则", iptCount))
 		f.Message = i18n.T(
 			fmt.Sprintf("%s; iptables has %d rules loaded", prefix.EN, iptCount),
 			fmt.Sprintf("%s；iptables 已加载 %d 条规则", prefix.ZH, iptCount),
 		)
 	case nft == rulesActive:
-		f.Status, f.Value = module.StatusOK, fmt.Sprintf("nftables: %d rules", nftCount)
+		f.Status, f.Value = module.StatusOK, i18n.T(fmt.Sprintf("nftables: %d rules", nftCount), fmt.Sprintf("nftables：%d 条规则", nftCount))
 		f.Message = i18n.T(
 			fmt.Sprintf("%s; nftables has %d rules loaded", prefix.EN, nftCount),
 			fmt.Sprintf("%s；nftables 已加载 %d 条规则", prefix.ZH, nftCount),
 		)
 	case ipt == rulesEmpty || nft == rulesEmpty:
-		f.Status, f.Value = module.StatusFail, "no firewall"
+		f.Status, f.Value = module.StatusFail, i18n.T("no firewall", "无防火墙")
 		f.Message = i18n.T(
 			prefix.EN+", and no iptables or nftables rules are loaded: the host has no firewall; start firewalld (systemctl enable --now firewalld)",
 			prefix.ZH+"，且未加载任何 iptables 或 nftables 规则：主机没有防火墙；请启动 firewalld（systemctl enable --now firewalld）",
 		)
 	case allMissing(sections, fwFirewalld, fwIptables, fwNft, fwUfw):
-		f.Status, f.Value = module.StatusFail, "no firewall software"
+		f.Status, f.Value = module.StatusFail, i18n.T("no firewall software", "未安装防火墙软件")
 		f.Message = i18n.T(
 			"none of firewall-cmd, iptables, nft or ufw is installed: the host has no firewall; install and start firewalld",
 			"firewall-cmd、iptables、nft、ufw 均未安装：主机没有防火墙；请安装并启动 firewalld",
 		)
 	default:
-		f.Status, f.Value = module.StatusError, "unknown"
+		f.Status, f.Value = module.StatusError, unknownValue
 		f.Message = i18n.T(
 			prefix.EN+", and the iptables and nftables rules could not be read; run the check with become so it can read them",
 			prefix.ZH+"，且无法读取 iptables 和 nftables 规则；请以 become（sudo）运行此检查",

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"patrol/i18n"
 	"patrol/module"
 )
 
@@ -23,17 +24,17 @@ func TestJudgeFirewallCase10(t *testing.T) {
 		name     string
 		sections map[string]section
 		status   module.Status
-		value    string
+		value    i18n.Text
 	}{
 		{
 			name:     "firewalld running",
 			sections: map[string]section{fwFirewalld: {"running", 0}},
-			status:   module.StatusOK, value: "firewalld running",
+			status:   module.StatusOK, value: i18n.T("firewalld running", "firewalld 正在运行"),
 		},
 		{
 			name:     "firewalld recovery mode 251",
 			sections: map[string]section{fwFirewalld: {"failed", 251}},
-			status:   module.StatusWarn, value: "firewalld running, configuration failed",
+			status:   module.StatusWarn, value: i18n.T("firewalld running, configuration failed", "firewalld 正在运行，配置加载失败"),
 		},
 		{
 			name: "252 not running, iptables service active",
@@ -41,7 +42,7 @@ func TestJudgeFirewallCase10(t *testing.T) {
 				fwFirewalld: {"not running", 252}, fwIptablesService: {"active", 0},
 				fwIptables: {iptablesRules, 0}, fwNft: {"", 127}, fwUfw: {"", 127},
 			},
-			status: module.StatusOK, value: "iptables service active",
+			status: module.StatusOK, value: i18n.T("iptables service active", "iptables 服务正在运行"),
 		},
 		{
 			name: "252 not running, iptables rules loaded without the service",
@@ -49,7 +50,7 @@ func TestJudgeFirewallCase10(t *testing.T) {
 				fwFirewalld: {"not running", 252}, fwIptablesService: {"inactive", 3},
 				fwIptables: {iptablesRules, 0}, fwNft: {"", 127}, fwUfw: {"", 127},
 			},
-			status: module.StatusOK, value: "iptables: 3 rules",
+			status: module.StatusOK, value: i18n.T("iptables: 3 rules", "iptables：3 条规则"),
 		},
 		{
 			name: "252 not running and nothing loaded",
@@ -57,7 +58,7 @@ func TestJudgeFirewallCase10(t *testing.T) {
 				fwFirewalld: {"not running", 252}, fwIptablesService: {"unknown", 4},
 				fwIptables: {iptablesEmpty, 0}, fwNft: {"", 0}, fwUfw: {"", 127},
 			},
-			status: module.StatusFail, value: "no firewall",
+			status: module.StatusFail, value: i18n.T("no firewall", "无防火墙"),
 		},
 		{
 			name: "252 not running, rules unreadable without root",
@@ -65,7 +66,7 @@ func TestJudgeFirewallCase10(t *testing.T) {
 				fwFirewalld: {"not running", 252}, fwIptablesService: {"inactive", 3},
 				fwIptables: {notRoot, 4}, fwNft: {"Operation not permitted", 1}, fwUfw: {"ERROR: You need to be root to run this script", 1},
 			},
-			status: module.StatusError, value: "unknown",
+			status: module.StatusError, value: i18n.T("unknown", "未知"),
 		},
 		{
 			name: "firewall-cmd not installed, nftables rules",
@@ -73,7 +74,7 @@ func TestJudgeFirewallCase10(t *testing.T) {
 				fwFirewalld: {strings.Replace(notFound, "%s", "firewall-cmd", 1), 127}, fwIptablesService: {"inactive", 3},
 				fwIptables: {"", 127}, fwNft: {nftRules, 0}, fwUfw: {"", 127},
 			},
-			status: module.StatusOK, value: "nftables: 2 rules",
+			status: module.StatusOK, value: i18n.T("nftables: 2 rules", "nftables：2 条规则"),
 		},
 		{
 			name: "Debian with ufw active",
@@ -81,7 +82,7 @@ func TestJudgeFirewallCase10(t *testing.T) {
 				fwFirewalld: {"", 127}, fwIptablesService: {"inactive", 3},
 				fwIptables: {iptablesEmpty, 0}, fwNft: {"", 127}, fwUfw: {"Status: active\n\nTo Action From", 0},
 			},
-			status: module.StatusOK, value: "ufw active",
+			status: module.StatusOK, value: i18n.T("ufw active", "ufw 已启用"),
 		},
 		{
 			name: "ufw installed but inactive and no rules",
@@ -89,14 +90,14 @@ func TestJudgeFirewallCase10(t *testing.T) {
 				fwFirewalld: {"", 127}, fwIptablesService: {"inactive", 3},
 				fwIptables: {iptablesEmpty, 0}, fwNft: {"", 127}, fwUfw: {"Status: inactive", 0},
 			},
-			status: module.StatusFail, value: "no firewall",
+			status: module.StatusFail, value: i18n.T("no firewall", "无防火墙"),
 		},
 		{
 			name: "no firewall software at all",
 			sections: map[string]section{
 				fwFirewalld: {"", 127}, fwIptablesService: {"", 127}, fwIptables: {"", 127}, fwNft: {"", 127}, fwUfw: {"", 127},
 			},
-			status: module.StatusFail, value: "no firewall software",
+			status: module.StatusFail, value: i18n.T("no firewall software", "未安装防火墙软件"),
 		},
 		{
 			name: "firewall-cmd broken with another status",
@@ -104,7 +105,7 @@ func TestJudgeFirewallCase10(t *testing.T) {
 				fwFirewalld: {"Traceback (most recent call last):", 1}, fwIptablesService: {"inactive", 3},
 				fwIptables: {notRoot, 4}, fwNft: {"", 127}, fwUfw: {"", 127},
 			},
-			status: module.StatusError, value: "unknown",
+			status: module.StatusError, value: i18n.T("unknown", "未知"),
 		},
 	}
 	for _, tt := range tests {
@@ -114,7 +115,7 @@ func TestJudgeFirewallCase10(t *testing.T) {
 				t.Errorf("status = %s, want %s (%s)", f.Status, tt.status, f.Message.EN)
 			}
 			if f.Value != tt.value {
-				t.Errorf("value = %q, want %q", f.Value, tt.value)
+				t.Errorf("value = %+v, want %+v", f.Value, tt.value)
 			}
 			if f.Message.EN == "" || f.Message.ZH == "" {
 				t.Errorf("message not bilingual: %+v", f.Message)

@@ -70,7 +70,7 @@ func runHTTP(ctx context.Context, env *module.Env, args module.Args) (module.Res
 		Status:     intArg(args, "status", 200),
 		Contains:   args.String("contains"),
 		MaxLatency: maxLatency,
-		TLS:        LowerIsWorse(float64(intArg(args, "tls_warn_days", 30)), float64(intArg(args, "tls_fail_days", 7)), " days"),
+		TLS:        daysLeftThreshold(float64(intArg(args, "tls_warn_days", 30)), float64(intArg(args, "tls_fail_days", 7))),
 	}
 	return result(evaluateHTTP(url, obs, opts, now(env))), nil
 }
@@ -147,8 +147,8 @@ func evaluateHTTP(url string, obs httpObservation, opts httpOptions, at time.Tim
 			Check:     httpCheck,
 			Item:      url,
 			Status:    module.StatusFail,
-			Value:     "no response",
-			Threshold: fmt.Sprintf("status %d", opts.Status),
+			Value:     i18n.T("no response", "无响应"),
+			Threshold: statusText(opts.Status),
 			Message: i18n.T(
 				fmt.Sprintf("request to %s failed: %v", url, obs.Err),
 				fmt.Sprintf("请求 %s 失败：%v", url, obs.Err),
@@ -171,8 +171,8 @@ func responseFinding(url string, obs httpObservation, opts httpOptions) module.F
 		Check:     httpCheck,
 		Item:      url,
 		Status:    module.StatusOK,
-		Value:     fmt.Sprintf("status %d", obs.Status),
-		Threshold: fmt.Sprintf("status %d", opts.Status),
+		Value:     statusText(obs.Status),
+		Threshold: statusText(opts.Status),
 		Metrics:   map[string]float64{"status": float64(obs.Status), "body_bytes": float64(len(obs.Body))},
 		Message: i18n.T(
 			fmt.Sprintf("%s answered with status %d", url, obs.Status),
@@ -180,7 +180,10 @@ func responseFinding(url string, obs httpObservation, opts httpOptions) module.F
 		),
 	}
 	if opts.Contains != "" {
-		f.Threshold += fmt.Sprintf(", body contains %q", opts.Contains)
+		f.Threshold = joinText(f.Threshold, i18n.T(
+			fmt.Sprintf("body contains %q", opts.Contains),
+			fmt.Sprintf("页面包含 %q", opts.Contains),
+		))
 	}
 
 	switch {
@@ -198,7 +201,7 @@ func responseFinding(url string, obs httpObservation, opts httpOptions) module.F
 		)
 	case opts.Contains != "" && !bytes.Contains(obs.Body, []byte(opts.Contains)):
 		f.Status = module.StatusFail
-		f.Value += ", text missing"
+		f.Value = joinText(f.Value, i18n.T("text missing", "缺少该文本"))
 		f.Message = i18n.T(
 			fmt.Sprintf("%s answered but the page does not contain %q", url, opts.Contains),
 			fmt.Sprintf("%s 有响应，但页面中没有 %q", url, opts.Contains),
@@ -210,7 +213,7 @@ func responseFinding(url string, obs httpObservation, opts httpOptions) module.F
 func latencyFinding(url string, latency, max time.Duration) module.Finding {
 	t := HigherIsWorse(max.Seconds(), Off, "s")
 	ms := float64(latency.Milliseconds())
-	f := t.Measure(httpCheck, url+" latency", latency.Seconds(), latency.Round(time.Millisecond).String())
+	f := t.Measure(httpCheck, url+" latency", latency.Seconds(), same(latency.Round(time.Millisecond).String()))
 	f.Metrics = map[string]float64{"latency_ms": ms}
 	f.Message = i18n.T(
 		fmt.Sprintf("%s took %s to answer (limit %s)", url, latency.Round(time.Millisecond), max),
@@ -221,11 +224,14 @@ func latencyFinding(url string, latency, max time.Duration) module.Finding {
 
 func certFinding(url string, leaf tlsLeaf, t Threshold, at time.Time) module.Finding {
 	days := math.Floor(leaf.NotAfter.Sub(at).Hours() / 24)
-	f := t.Measure(httpCheck, url+" certificate", days, fmt.Sprintf("%.0f days left", days))
+	f := t.Measure(httpCheck, url+" certificate", days, i18n.T(
+		fmt.Sprintf("%.0f days left", days),
+		fmt.Sprintf("剩余 %.0f 天", days),
+	))
 	f.Metrics = map[string]float64{"days_left": days}
 	f.Evidence = []string{fmt.Sprintf("subject %s, not after %s", leaf.Subject, leaf.NotAfter.UTC().Format(time.RFC3339))}
 	if days < 0 {
-		f.Value = "expired"
+		f.Value = i18n.T("expired", "已过期")
 		f.Message = i18n.T(
 			fmt.Sprintf("the certificate of %s expired on %s", url, leaf.NotAfter.UTC().Format("2006-01-02")),
 			fmt.Sprintf("%s 的证书已于 %s 过期", url, leaf.NotAfter.UTC().Format("2006-01-02")),
@@ -238,4 +244,16 @@ func certFinding(url string, leaf tlsLeaf, t Threshold, at time.Time) module.Fin
 		fmt.Sprintf("%s 的证书于 %s 到期，剩余 %.0f 天（%s）", url, leaf.NotAfter.UTC().Format("2006-01-02"), days, zh),
 	)
 	return f
+}
+
+// daysLeftThreshold judges the days a certificate has left.
+func daysLeftThreshold(warn, fail float64) Threshold {
+	t := LowerIsWorse(warn, fail, "")
+	t.Unit = i18n.T(" days", " 天")
+	return t
+}
+
+// statusText names an HTTP status code as a value or threshold.
+func statusText(code int) i18n.Text {
+	return i18n.T(fmt.Sprintf("status %d", code), fmt.Sprintf("状态码 %d", code))
 }

@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"patrol/i18n"
 	"patrol/module"
 )
 
@@ -120,7 +121,7 @@ func TestHTTPCertificateDaysLeft(t *testing.T) {
 			if c.Status != tt.status {
 				t.Errorf("certificate = %s %q, want %s", c.Status, c.Value, tt.status)
 			}
-			if c.Threshold != "warn ≤30 days, fail ≤7 days" {
+			if c.Threshold != i18n.T("warn ≤30 days, fail ≤7 days", "警告 ≤30 天，不合格 ≤7 天") {
 				t.Errorf("threshold = %q", c.Threshold)
 			}
 		})
@@ -138,7 +139,7 @@ func TestHTTPUntrustedCertificate(t *testing.T) {
 
 	res = runCheck(t, localEnv(t), httpCheck, module.Args{"url": srv.URL, "insecure": true})
 	c := findingByItem(t, res.Findings, srv.URL+" certificate")
-	if c.Status != module.StatusFail || c.Value != "2 days left" {
+	if c.Status != module.StatusFail || c.Value != i18n.T("2 days left", "剩余 2 天") {
 		t.Errorf("insecure still reports days left: %s %q, want fail 2 days left", c.Status, c.Value)
 	}
 }
@@ -152,13 +153,13 @@ func TestHTTPStatusBodyLatency(t *testing.T) {
 		args   module.Args
 		item   string
 		status module.Status
-		value  string
+		value  i18n.Text
 	}{
-		{"200 ok", module.Args{"url": srv.URL + "/"}, srv.URL + "/", module.StatusOK, "status 200"},
-		{"404 expected 200", module.Args{"url": srv.URL + "/missing"}, srv.URL + "/missing", module.StatusFail, "status 404"},
-		{"404 expected", module.Args{"url": srv.URL + "/missing", "status": 404}, srv.URL + "/missing", module.StatusOK, "status 404"},
-		{"text missing", module.Args{"url": srv.URL + "/", "contains": "login"}, srv.URL + "/", module.StatusFail, "status 200, text missing"},
-		{"latency limit", module.Args{"url": srv.URL + "/", "max_latency": time.Minute}, srv.URL + "/ latency", module.StatusOK, ""},
+		{"200 ok", module.Args{"url": srv.URL + "/"}, srv.URL + "/", module.StatusOK, i18n.T("status 200", "状态码 200")},
+		{"404 expected 200", module.Args{"url": srv.URL + "/missing"}, srv.URL + "/missing", module.StatusFail, i18n.T("status 404", "状态码 404")},
+		{"404 expected", module.Args{"url": srv.URL + "/missing", "status": 404}, srv.URL + "/missing", module.StatusOK, i18n.T("status 404", "状态码 404")},
+		{"text missing", module.Args{"url": srv.URL + "/", "contains": "login"}, srv.URL + "/", module.StatusFail, i18n.T("status 200, text missing", "状态码 200，缺少该文本")},
+		{"latency limit", module.Args{"url": srv.URL + "/", "max_latency": time.Minute}, srv.URL + "/ latency", module.StatusOK, i18n.Text{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -167,7 +168,7 @@ func TestHTTPStatusBodyLatency(t *testing.T) {
 			if f.Status != tt.status {
 				t.Errorf("status = %s, want %s (%s)", f.Status, tt.status, f.Message.EN)
 			}
-			if tt.value != "" && f.Value != tt.value {
+			if !tt.value.IsZero() && f.Value != tt.value {
 				t.Errorf("value = %q, want %q", f.Value, tt.value)
 			}
 		})
@@ -183,7 +184,7 @@ func TestHTTPConnectionRefused(t *testing.T) {
 	ln.Close()
 
 	res := runCheck(t, localEnv(t), httpCheck, module.Args{"url": "http://" + addr + "/"})
-	if len(res.Findings) != 1 || res.Findings[0].Status != module.StatusFail || res.Findings[0].Value != "no response" {
+	if len(res.Findings) != 1 || res.Findings[0].Status != module.StatusFail || res.Findings[0].Value != i18n.T("no response", "无响应") {
 		t.Errorf("findings = %+v, want one fail with no response", res.Findings)
 	}
 }

@@ -45,8 +45,15 @@ func runLoad(ctx context.Context, env *module.Env, args module.Args) (module.Res
 	if failed != nil {
 		return result([]module.Finding{*failed}), nil
 	}
-	t := HigherIsWorse(floatArg(args, "warn", 1), floatArg(args, "fail", 2), " per CPU")
+	t := perCPUThreshold(floatArg(args, "warn", 1), floatArg(args, "fail", 2))
 	return result(evaluateLoad(avg, t)), nil
+}
+
+// perCPUThreshold judges the load average divided by the number of CPUs.
+func perCPUThreshold(warn, fail float64) Threshold {
+	t := HigherIsWorse(warn, fail, "")
+	t.Unit = i18n.T(" per CPU", "（每个 CPU）")
+	return t
 }
 
 // loadScript prints /proc/loadavg, then the CPU count from nproc, or from
@@ -105,8 +112,10 @@ func evaluateLoad(avg loadAverage, t Threshold) []module.Finding {
 	for i, minutes := range []int{1, 5, 15} {
 		perCPU := float64(int64(avg.Load[i]/float64(avg.CPUs)*100+0.5)) / 100
 		item := fmt.Sprintf("load %dm", minutes)
-		f := t.Measure(loadCheck, item, perCPU, "")
-		f.Value = fmt.Sprintf("%.2f (%.2f per CPU, %d CPUs)", avg.Load[i], perCPU, avg.CPUs)
+		f := t.Measure(loadCheck, item, perCPU, i18n.T(
+			fmt.Sprintf("%.2f (%.2f per CPU, %d CPUs)", avg.Load[i], perCPU, avg.CPUs),
+			fmt.Sprintf("%.2f（每个 CPU %.2f，共 %d 个 CPU）", avg.Load[i], perCPU, avg.CPUs),
+		))
 		f.Metrics = map[string]float64{"load": avg.Load[i], "load_per_cpu": perCPU, "cpus": float64(avg.CPUs)}
 		en, zh := levelWords(f.Status)
 		f.Message = i18n.T(

@@ -5,11 +5,14 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"patrol/i18n"
 	"patrol/module"
 )
 
@@ -71,12 +74,18 @@ func TestMonthlyInspectionLocal(t *testing.T) {
 			t.Errorf("%s: %d findings, want at least %d: %+v", task.check, len(res.Findings), task.minFindings, res.Findings)
 		}
 		for _, f := range res.Findings {
-			t.Logf("%-15s %-40s %-5s %-45s %s", f.Check, f.Item, f.Status, f.Value, f.Threshold)
+			t.Logf("%-15s %-40s %-5s %-45s %s", f.Check, f.Item, f.Status, f.Value.EN, f.Threshold.EN)
 			if f.Check != task.check {
 				t.Errorf("%s: finding names check %q", task.check, f.Check)
 			}
 			if f.Message.EN == "" || f.Message.ZH == "" {
 				t.Errorf("%s %s: message not bilingual: %+v", task.check, f.Item, f.Message)
+			}
+			if f.Value.EN == "" || f.Value.ZH == "" || f.Value.EN == f.Value.ZH && hasWords(f.Value.EN) {
+				t.Errorf("%s %s: value not bilingual: %+v", task.check, f.Item, f.Value)
+			}
+			if f.Threshold.EN == f.Threshold.ZH && hasWords(f.Threshold.EN) {
+				t.Errorf("%s %s: threshold not bilingual: %+v", task.check, f.Item, f.Threshold)
 			}
 			if f.Status == module.StatusError && !task.errorOK {
 				t.Errorf("%s %s: could not measure: %s %q", task.check, f.Item, f.Message.EN, f.Evidence)
@@ -94,7 +103,7 @@ func TestDiskLocalRoot(t *testing.T) {
 	if root.Metrics["size_bytes"] <= 0 || root.Status == module.StatusError {
 		t.Errorf("/ = %+v, want a measured size", root)
 	}
-	if !strings.Contains(root.Value, "% used") {
+	if !strings.Contains(root.Value.EN, "% used") || !strings.HasPrefix(root.Value.ZH, "已用 ") {
 		t.Errorf("/ value = %q", root.Value)
 	}
 	inodes := findingByItem(t, res.Findings, "/ inodes")
@@ -119,13 +128,13 @@ func TestServiceLocal(t *testing.T) {
 		if len(res.Findings) != 1 || res.Findings[0].Status != module.StatusError {
 			t.Fatalf("findings = %+v, want one error", res.Findings)
 		}
-		if !strings.Contains(res.Findings[0].Message.EN, "systemd is not running") {
-			t.Errorf("message = %q, want it to say systemd is not running", res.Findings[0].Message.EN)
+		if msg := res.Findings[0].Message; !strings.Contains(msg.EN, "systemd is not running") || !strings.HasPrefix(msg.ZH, "主机上没有运行 systemd") {
+			t.Errorf("message = %+v, want it to say systemd is not running in both languages", msg)
 		}
 		return
 	}
 	missing := findingByItem(t, res.Findings, "patrol-no-such-unit.service")
-	if missing.Status != module.StatusFail || missing.Value != "not found" {
+	if missing.Status != module.StatusFail || missing.Value != i18n.T("not found", "不存在") {
 		t.Errorf("unknown unit = %s %q, want fail not found", missing.Status, missing.Value)
 	}
 }
@@ -137,7 +146,7 @@ func TestPortLocal(t *testing.T) {
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
 	res := runCheck(t, localEnv(t), portCheck, module.Args{"ports": []any{port}})
-	if f := res.Findings[0]; f.Status != module.StatusOK || f.Value != "listening on 127.0.0.1" {
+	if f := res.Findings[0]; f.Status != module.StatusOK || f.Value != i18n.T("listening on 127.0.0.1", "正在监听 127.0.0.1") {
 		t.Errorf("open port = %s %q, want ok listening on 127.0.0.1", f.Status, f.Value)
 	}
 
@@ -154,7 +163,7 @@ func TestUpdatesLocalApt(t *testing.T) {
 	if updates.Status == module.StatusError {
 		t.Fatalf("updates could not be measured: %s", updates.Message.EN)
 	}
-	if !strings.Contains(updates.Value, "apt-get") {
+	if !strings.Contains(updates.Value.EN, "apt-get") || !strings.Contains(updates.Value.ZH, "apt-get") {
 		t.Errorf("value %q does not name the package manager", updates.Value)
 	}
 	findingByItem(t, res.Findings, "security updates")
@@ -193,4 +202,15 @@ func TestSpecsDeclareChecks(t *testing.T) {
 	if got := len(r.Names()); got != len(Specs()) {
 		t.Errorf("registry has %d names, want %d", got, len(Specs()))
 	}
+}
+
+// hasWords reports whether s has English words, beyond unit symbols such as
+// GiB or ms, and so needs a Chinese form of its own.
+func hasWords(s string) bool {
+	for _, w := range regexp.MustCompile(`[A-Za-z]{2,}`).FindAllString(s, -1) {
+		if !slices.Contains([]string{"KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ms"}, w) {
+			return true
+		}
+	}
+	return false
 }

@@ -139,7 +139,8 @@ func logRequestFrom(args module.Args) (logRequest, error) {
 	if fail <= 0 {
 		fail = Off
 	}
-	req.Threshold = HigherIsWorse(warn, fail, " matches")
+	req.Threshold = HigherIsWorse(warn, fail, "")
+	req.Threshold.Unit = i18n.T(" matches", " 处匹配")
 
 	req.Patterns, err = logPatterns(args)
 	if err != nil {
@@ -233,7 +234,7 @@ func evaluateLog(req logRequest, chunk logChunk, scan LogScan, resumed bool) []m
 	scope := i18n.T("since the last run", "自上次巡检以来")
 	switch {
 	case req.Window > 0:
-		scope = i18n.T("in the last "+FormatAge(req.Window), "最近 "+FormatAge(req.Window)+" 内")
+		scope = i18n.T("in the last "+FormatAge(req.Window), "最近 "+FormatAgeZH(req.Window)+"内")
 	case !resumed:
 		scope = i18n.T("in the whole file (first run)", "全文件（首次巡检）")
 	}
@@ -254,8 +255,10 @@ func evaluateLog(req logRequest, chunk logChunk, scan LogScan, resumed bool) []m
 
 	var findings []module.Finding
 	for _, m := range scan.Matches {
-		f := req.Threshold.Measure(logCheck, req.Path+": "+m.Name, float64(m.Count), "")
-		f.Value = fmt.Sprintf("%d matches %s", m.Count, scope.EN)
+		f := req.Threshold.Measure(logCheck, req.Path+": "+m.Name, float64(m.Count), i18n.T(
+			fmt.Sprintf("%d matches %s", m.Count, scope.EN),
+			fmt.Sprintf("%s %d 处匹配", scope.ZH, m.Count),
+		))
 		f.Evidence = m.Excerpts
 		f.Metrics = map[string]float64{
 			"matches":    float64(m.Count),

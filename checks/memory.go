@@ -130,8 +130,10 @@ func MemoryFromMeminfo(v map[string]int64) (memoryUsage, error) {
 
 func evaluateMemory(u memoryUsage, mem, swap Threshold) []module.Finding {
 	usedPct := roundPercent(float64(u.Total-u.Available) / float64(u.Total) * 100)
-	f := mem.Measure(memoryCheck, "memory", usedPct, "")
-	f.Value = fmt.Sprintf("%s used, %s available of %s", percent(usedPct), FormatBytes(u.Available), FormatBytes(u.Total))
+	f := mem.Measure(memoryCheck, "memory", usedPct, i18n.T(
+		fmt.Sprintf("%s used, %s available of %s", percent(usedPct), FormatBytes(u.Available), FormatBytes(u.Total)),
+		fmt.Sprintf("已用 %s，可用 %s，共 %s", percent(usedPct), FormatBytes(u.Available), FormatBytes(u.Total)),
+	))
 	f.Metrics = map[string]float64{
 		"used_percent":    usedPct,
 		"total_bytes":     float64(u.Total),
@@ -153,13 +155,15 @@ func evaluateMemory(u memoryUsage, mem, swap Threshold) []module.Finding {
 			Check:   memoryCheck,
 			Item:    "swap",
 			Status:  module.StatusOK,
-			Value:   "no swap",
+			Value:   i18n.T("no swap", "无交换空间"),
 			Message: i18n.T("no swap space is configured", "未配置交换空间"),
 		})
 	}
 	swapPct := roundPercent(float64(u.SwapTotal-u.SwapFree) / float64(u.SwapTotal) * 100)
-	s := swap.Measure(memoryCheck, "swap", swapPct, "")
-	s.Value = fmt.Sprintf("%s used of %s", percent(swapPct), FormatBytes(u.SwapTotal))
+	s := swap.Measure(memoryCheck, "swap", swapPct, i18n.T(
+		fmt.Sprintf("%s used of %s", percent(swapPct), FormatBytes(u.SwapTotal)),
+		fmt.Sprintf("已用 %s，共 %s", percent(swapPct), FormatBytes(u.SwapTotal)),
+	))
 	s.Metrics = map[string]float64{
 		"swap_used_percent": swapPct,
 		"swap_total_bytes":  float64(u.SwapTotal),

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"patrol/i18n"
 	"patrol/module"
 )
 
@@ -29,11 +30,14 @@ func TestThresholdJudge(t *testing.T) {
 			t.Errorf("%s: Judge(%v) = %s, want %s", tt.name, tt.v, got, tt.want)
 		}
 	}
-	if s := LowerIsWorse(30, 7, " days").String(); s != "warn ≤30 days, fail ≤7 days" {
-		t.Errorf("lower-is-worse string = %q", s)
+	if s := daysLeftThreshold(30, 7).Text(); s != i18n.T("warn ≤30 days, fail ≤7 days", "警告 ≤30 天，不合格 ≤7 天") {
+		t.Errorf("lower-is-worse text = %+v", s)
 	}
-	if s := HigherIsWorse(Off, 2, "").String(); s != "fail ≥2" {
-		t.Errorf("fail-only string = %q", s)
+	if s := HigherIsWorse(Off, 2, "").Text(); s != i18n.T("fail ≥2", "不合格 ≥2") {
+		t.Errorf("fail-only text = %+v", s)
+	}
+	if s := HigherIsWorse(80, 90, "%").String(); s != "warn ≥80%, fail ≥90%" {
+		t.Errorf("String = %q, want the English form", s)
 	}
 }
 
@@ -82,10 +86,10 @@ func TestParseMeminfoRecorded(t *testing.T) {
 	if len(findings) != 2 {
 		t.Fatalf("got %d findings, want memory and swap", len(findings))
 	}
-	if findings[0].Value != "2.6% used, 22.9 GiB available of 23.5 GiB" {
+	if findings[0].Value != i18n.T("2.6% used, 22.9 GiB available of 23.5 GiB", "已用 2.6%，可用 22.9 GiB，共 23.5 GiB") {
 		t.Errorf("memory value = %q", findings[0].Value)
 	}
-	if findings[1].Value != "no swap" || findings[1].Status != module.StatusOK {
+	if findings[1].Value != i18n.T("no swap", "无交换空间") || findings[1].Status != module.StatusOK {
 		t.Errorf("swap finding = %+v, want ok no swap", findings[1])
 	}
 }
@@ -112,7 +116,7 @@ func TestEvaluateMemorySwap(t *testing.T) {
 	if findings[0].Status != module.StatusFail || findings[0].Metrics["used_percent"] != 96 {
 		t.Errorf("memory = %s %v, want fail at 96", findings[0].Status, findings[0].Metrics["used_percent"])
 	}
-	if findings[1].Status != module.StatusWarn || findings[1].Value != "60% used of 10.0 GiB" {
+	if findings[1].Status != module.StatusWarn || findings[1].Value != i18n.T("60% used of 10.0 GiB", "已用 60%，共 10.0 GiB") {
 		t.Errorf("swap = %s %q, want warn 60%%", findings[1].Status, findings[1].Value)
 	}
 }
@@ -131,15 +135,18 @@ func TestParseLoadavgRecorded(t *testing.T) {
 		t.Error("ParseLoadavg accepted garbage")
 	}
 
-	findings := evaluateLoad(loadAverage{Load: [3]float64{9, 3, 1}, CPUs: 4}, HigherIsWorse(1, 2, " per CPU"))
+	findings := evaluateLoad(loadAverage{Load: [3]float64{9, 3, 1}, CPUs: 4}, perCPUThreshold(1, 2))
 	want := []module.Status{module.StatusFail, module.StatusOK, module.StatusOK}
 	for i, f := range findings {
 		if f.Status != want[i] {
 			t.Errorf("%s = %s, want %s", f.Item, f.Status, want[i])
 		}
 	}
-	if findings[0].Value != "9.00 (2.25 per CPU, 4 CPUs)" {
-		t.Errorf("value = %q", findings[0].Value)
+	if findings[0].Value != i18n.T("9.00 (2.25 per CPU, 4 CPUs)", "9.00（每个 CPU 2.25，共 4 个 CPU）") {
+		t.Errorf("value = %+v", findings[0].Value)
+	}
+	if findings[0].Threshold != i18n.T("warn ≥1 per CPU, fail ≥2 per CPU", "警告 ≥1（每个 CPU），不合格 ≥2（每个 CPU）") {
+		t.Errorf("threshold = %+v", findings[0].Threshold)
 	}
 }
 
@@ -196,17 +203,17 @@ func TestParseSystemctlShow(t *testing.T) {
 	want := []struct {
 		item   string
 		status module.Status
-		value  string
+		value  i18n.Text
 	}{
-		{"sshd.service", module.StatusOK, "active (running), enabled"},
-		{"crond.service", module.StatusFail, "failed (failed), enabled"},
-		{"nosuch.service", module.StatusFail, "not found"},
-		{"chronyd.service", module.StatusFail, "active (running), disabled"},
+		{"sshd.service", module.StatusOK, i18n.T("active (running), enabled", "active（running），开机启动 enabled")},
+		{"crond.service", module.StatusFail, i18n.T("failed (failed), enabled", "failed（failed），开机启动 enabled")},
+		{"nosuch.service", module.StatusFail, i18n.T("not found", "不存在")},
+		{"chronyd.service", module.StatusFail, i18n.T("active (running), disabled", "active（running），开机启动 disabled")},
 	}
 	for i, w := range want {
 		f := findings[i]
 		if f.Item != w.item || f.Status != w.status || f.Value != w.value {
-			t.Errorf("finding %d = %s %s %q, want %s %s %q", i, f.Item, f.Status, f.Value, w.item, w.status, w.value)
+			t.Errorf("finding %d = %s %s %+v, want %s %s %+v", i, f.Item, f.Status, f.Value, w.item, w.status, w.value)
 		}
 	}
 	if !strings.Contains(findings[2].Message.EN, "does not exist") || !strings.Contains(findings[2].Message.ZH, "不存在") {

@@ -167,19 +167,19 @@ func evaluatePorts(wants []portWant, listeners []Listener) []module.Finding {
 		f := module.Finding{
 			Check:     portCheck,
 			Item:      w.String(),
-			Threshold: "listening",
+			Threshold: i18n.T("listening", "监听中"),
 			Metrics:   map[string]float64{"sockets": float64(len(addrs))},
 		}
 		if len(addrs) == 0 {
 			f.Status = module.StatusFail
-			f.Value = "not listening"
+			f.Value = i18n.T("not listening", "无监听")
 			f.Message = i18n.T(
 				fmt.Sprintf("nothing listens on %s; start the service that owns the port", w),
 				fmt.Sprintf("%s 端口无监听；请启动使用该端口的服务", w),
 			)
 		} else {
 			f.Status = module.StatusOK
-			f.Value = "listening on " + strings.Join(addrs, ", ")
+			f.Value = i18n.T("listening on "+strings.Join(addrs, ", "), "正在监听 "+strings.Join(addrs, "、"))
 			f.Evidence = addrs
 			f.Message = i18n.T(
 				fmt.Sprintf("%s is listening on %s", w, strings.Join(addrs, ", ")),

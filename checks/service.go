@@ -66,7 +66,22 @@ func runService(ctx context.Context, env *module.Env, args module.Args) (module.
 
 // systemdRunning is the test sd_booted(3) documents: /run/systemd/system exists
 // only when systemd is PID 1.
-const systemdRunning = `if [ ! -d /run/systemd/system ]; then echo "systemd is not running on this host (no /run/systemd/system)" >&2; exit 3; fi; `
+const systemdRunning = `if [ ! -d /run/systemd/system ]; then echo "` + noSystemd + `" >&2; exit 3; fi; `
+
+// noSystemd is what systemdRunning prints when the test fails. It is patrol's
+// own text, so the finding gives it in both languages instead of as host output.
+const noSystemd = "systemd is not running on this host (no /run/systemd/system)"
+
+// systemdProbeFailed builds the error finding of a failed systemctl probe.
+func systemdProbeFailed(what string, out probeOutput, err error) module.Finding {
+	if err == nil && out.ExitCode == 3 && strings.TrimSpace(string(out.Stderr)) == noSystemd {
+		return errorFinding(serviceCheck, "systemd", i18n.T(
+			noSystemd+"; the service check needs systemd",
+			"主机上没有运行 systemd（不存在 /run/systemd/system）；服务检查需要 systemd",
+		), outputEvidence(out))
+	}
+	return probeFailed(serviceCheck, "systemd", what, out, err)
+}
 
 func probeServiceLinux(ctx context.Context, env *module.Env, units []string, listFailed bool) ([]UnitState, []UnitState, *module.Finding) {
 	var states, failed []UnitState
@@ -78,7 +93,7 @@ func probeServiceLinux(ctx context.Context, env *module.Env, units []string, lis
 		cmd := "systemctl show -p Id,LoadState,ActiveState,SubState,UnitFileState -- " + strings.Join(quoted, " ")
 		out, err := runScript(ctx, env, systemdRunning+cmd)
 		if err != nil || out.ExitCode != 0 {
-			f := probeFailed(serviceCheck, "systemd", "systemctl show", out, err)
+			f := systemdProbeFailed("systemctl show", out, err)
 			return nil, nil, &f
 		}
 		states = ParseSystemctlShow(out.Stdout)
@@ -87,7 +102,7 @@ func probeServiceLinux(ctx context.Context, env *module.Env, units []string, lis
 	if listFailed {
 		out, err := runScript(ctx, env, systemdRunning+"systemctl list-units --state=failed --plain --no-legend --no-pager")
 		if err != nil || out.ExitCode != 0 {
-			f := probeFailed(serviceCheck, "systemd", "systemctl list-units --state=failed", out, err)
+			f := systemdProbeFailed("systemctl list-units --state=failed", out, err)
 			return nil, nil, &f
 		}
 		failed = ParseListUnits(out.Stdout)
@@ -190,20 +205,20 @@ func unitFinding(name string, s UnitState, wantEnabled bool) module.Finding {
 		Check:     serviceCheck,
 		Item:      name,
 		Status:    module.StatusOK,
-		Value:     s.ActiveState + " (" + s.SubState + ")",
-		Threshold: "active",
+		Value:     unitStateText(s),
+		Threshold: same("active"),
 		Evidence: []string{fmt.Sprintf("Id=%s LoadState=%s ActiveState=%s SubState=%s UnitFileState=%s",
 			s.ID, s.LoadState, s.ActiveState, s.SubState, s.UnitFileState)},
 	}
 	if wantEnabled {
-		f.Threshold = "active, enabled"
-		f.Value += ", " + orDash(s.UnitFileState)
+		f.Threshold = i18n.T("active, enabled", "active，开机启动 enabled")
+		f.Value = joinText(f.Value, i18n.T(orDash(s.UnitFileState), "开机启动 "+orDash(s.UnitFileState)))
 	}
 
 	switch {
 	case s.LoadState == "not-found":
 		f.Status = module.StatusFail
-		f.Value = "not found"
+		f.Value = i18n.T("not found", "不存在")
 		f.Message = i18n.T(
 			fmt.Sprintf("unit %s does not exist on this host; check the name or install the service", name),
 			fmt.Sprintf("主机上不存在单元 %s；请检查名称或安装该服务", name),
@@ -251,8 +266,8 @@ func evaluateFailedUnits(failed []UnitState) []module.Finding {
 			Check:     serviceCheck,
 			Item:      "failed units",
 			Status:    module.StatusOK,
-			Value:     "0 failed",
-			Threshold: "no failed units",
+			Value:     i18n.T("0 failed", "0 个失败"),
+			Threshold: noFailedUnits,
 			Message:   i18n.T("systemd lists no failed units", "systemd 中没有失败的单元"),
 		}}
 	}
@@ -262,8 +277,8 @@ func evaluateFailedUnits(failed []UnitState) []module.Finding {
 			Check:     serviceCheck,
 			Item:      u.ID,
 			Status:    module.StatusFail,
-			Value:     u.ActiveState + " (" + u.SubState + ")",
-			Threshold: "no failed units",
+			Value:     unitStateText(u),
+			Threshold: noFailedUnits,
 			Message: i18n.T(
 				fmt.Sprintf("unit %s has failed; see journalctl -u %s", u.ID, u.ID),
 				fmt.Sprintf("单元 %s 已失败；请查看 journalctl -u %s", u.ID, u.ID),
@@ -272,6 +287,15 @@ func evaluateFailedUnits(failed []UnitState) []module.Finding {
 		})
 	}
 	return findings
+}
+
+// noFailedUnits is the Threshold of the failed units item.
+var noFailedUnits = i18n.T("no failed units", "无失败的单元")
+
+// unitStateText shows a unit's state as systemd names it, "active (running)",
+// in both languages: the state words are systemd's own and stay as they are.
+func unitStateText(s UnitState) i18n.Text {
+	return i18n.T(s.ActiveState+" ("+s.SubState+")", s.ActiveState+"（"+s.SubState+"）")
 }
 
 func orDash(s string) string {

@@ -5,6 +5,7 @@ import (
 	"math"
 	"strconv"
 
+	"patrol/i18n"
 	"patrol/module"
 )
 
@@ -16,23 +17,27 @@ type Threshold struct {
 	// LowerIsWorse flips the comparison: days of certificate validity left and
 	// free bytes get worse as they fall, used percent as it rises.
 	LowerIsWorse bool
-	// Format prints a level for the Threshold string; nil prints the number
-	// followed by Unit.
-	Format func(float64) string
-	Unit   string
+	// Format prints a level for the Threshold text in both languages; nil
+	// prints the number followed by Unit.
+	Format func(float64) i18n.Text
+	// Unit follows each level. A symbol such as "%" reads the same in both
+	// languages; a word such as " days" needs its Chinese form, so it is a Text.
+	Unit i18n.Text
 }
 
 // Off marks a threshold level that is not applied.
 var Off = math.NaN()
 
-// HigherIsWorse returns a threshold for values such as used percent.
+// HigherIsWorse returns a threshold for values such as used percent. The unit is
+// a symbol that reads the same in both languages ("%", "s"); set Unit for a word.
 func HigherIsWorse(warn, fail float64, unit string) Threshold {
-	return Threshold{Warn: warn, Fail: fail, Unit: unit}
+	return Threshold{Warn: warn, Fail: fail, Unit: i18n.T(unit, unit)}
 }
 
 // LowerIsWorse returns a threshold for values such as days left or bytes free.
+// The unit is a symbol, as for HigherIsWorse.
 func LowerIsWorse(warn, fail float64, unit string) Threshold {
-	return Threshold{Warn: warn, Fail: fail, LowerIsWorse: true, Unit: unit}
+	return Threshold{Warn: warn, Fail: fail, LowerIsWorse: true, Unit: i18n.T(unit, unit)}
 }
 
 // Judge returns the status of value v. Reaching a level counts: with warn 80 a
@@ -57,43 +62,73 @@ func (t Threshold) reached(level, v float64) bool {
 	return v >= level
 }
 
-// String prints the levels for a finding's Threshold field: "warn ≥80%, fail ≥90%".
-func (t Threshold) String() string {
+// String prints the levels in English: "warn ≥80%, fail ≥90%".
+func (t Threshold) String() string { return t.Text().EN }
+
+// Text prints the levels for a finding's Threshold field in both languages:
+// "warn ≥80%, fail ≥90%" and "警告 ≥80%，不合格 ≥90%". The Chinese words match
+// the status names of the Chinese report.
+func (t Threshold) Text() i18n.Text {
 	op := "≥"
 	if t.LowerIsWorse {
 		op = "≤"
 	}
-	var s string
+	var levels []i18n.Text
 	if !math.IsNaN(t.Warn) {
-		s = "warn " + op + t.format(t.Warn)
+		v := t.format(t.Warn)
+		levels = append(levels, i18n.T("warn "+op+v.EN, "警告 "+op+v.ZH))
 	}
 	if !math.IsNaN(t.Fail) {
-		if s != "" {
-			s += ", "
-		}
-		s += "fail " + op + t.format(t.Fail)
+		v := t.format(t.Fail)
+		levels = append(levels, i18n.T("fail "+op+v.EN, "不合格 "+op+v.ZH))
 	}
-	return s
+	return joinText(levels...)
 }
 
-func (t Threshold) format(v float64) string {
+func (t Threshold) format(v float64) i18n.Text {
 	if t.Format != nil {
 		return t.Format(v)
 	}
-	return strconv.FormatFloat(v, 'f', -1, 64) + t.Unit
+	n := strconv.FormatFloat(v, 'f', -1, 64)
+	return i18n.T(n+t.Unit.EN, n+t.Unit.ZH)
 }
 
 // Measure builds a finding for value v judged by t. Value is what people read
 // ("83%"); the caller adds the message, evidence and metrics.
-func (t Threshold) Measure(check, item string, v float64, value string) module.Finding {
+func (t Threshold) Measure(check, item string, v float64, value i18n.Text) module.Finding {
 	return module.Finding{
 		Check:     check,
 		Item:      item,
 		Status:    t.Judge(v),
 		Value:     value,
-		Threshold: t.String(),
+		Threshold: t.Text(),
 	}
 }
+
+// joinText joins the non-empty texts with the list separator of each
+// language: ", " in English and "，" in Chinese.
+func joinText(parts ...i18n.Text) i18n.Text {
+	var out i18n.Text
+	for _, p := range parts {
+		if p.IsZero() {
+			continue
+		}
+		if !out.IsZero() {
+			out.EN += ", "
+			out.ZH += "，"
+		}
+		out.EN += p.EN
+		out.ZH += p.ZH
+	}
+	return out
+}
+
+// same is a Text whose two forms are equal, for values made only of numbers,
+// units and names, such as "3.0 MiB".
+func same(s string) i18n.Text { return i18n.T(s, s) }
+
+// unknownValue is the Value of an item that could not be measured.
+var unknownValue = i18n.T("unknown", "未知")
 
 // percent prints a percentage the way df does for whole numbers and with one
 // decimal otherwise: "83%", "12.5%".
@@ -110,9 +145,9 @@ func levelWords(s module.Status) (en, zh string) {
 	case module.StatusOK:
 		return "within limits", "正常"
 	case module.StatusWarn:
-		return "reached the warn level", "达到告警阈值"
+		return "reached the warn level", "达到警告阈值"
 	case module.StatusFail:
-		return "reached the fail level", "达到故障阈值"
+		return "reached the fail level", "达到不合格阈值"
 	}
 	return "not measured", "无法测量"
 }

@@ -125,7 +125,10 @@ func ParseKeyValues(out string) map[string]string {
 // JudgeTime prefers chrony, which gives the offset, and falls back to
 // timedatectl's NTPSynchronized (systemd 239 and later have `timedatectl show`).
 func JudgeTime(sections map[string]section, maxOffset time.Duration) module.Finding {
-	f := module.Finding{Check: timeCheck, Item: "clock", Threshold: "synchronized, warn offset ≥" + maxOffset.String()}
+	f := module.Finding{Check: timeCheck, Item: "clock", Threshold: i18n.T(
+		"synchronized, warn offset ≥"+maxOffset.String(),
+		"已同步，警告 偏差 ≥"+maxOffset.String(),
+	)}
 	for _, name := range []string{timeChrony, timeTimedatectl} {
 		if s, ok := sections[name]; ok {
 			f.Evidence = append(f.Evidence, fmt.Sprintf("%s: exit %d: %s", name, s.ExitCode, summarize([]byte(s.Output))))
@@ -138,14 +141,14 @@ func JudgeTime(sections map[string]section, maxOffset time.Duration) module.Find
 			f.Metrics = map[string]float64{"offset_seconds": tr.Offset.Seconds()}
 			switch {
 			case tr.Leap == "Not synchronised":
-				f.Status, f.Value = module.StatusFail, "not synchronized"
+				f.Status, f.Value = module.StatusFail, notSynchronized
 				f.Message = i18n.T("chrony is running but the clock is not synchronized; check the NTP servers in chrony.conf",
 					"chrony 正在运行，但时钟未同步；请检查 chrony.conf 中的 NTP 服务器")
 			case math.Abs(tr.Offset.Seconds()) >= maxOffset.Seconds():
-				f.Status, f.Value = module.StatusWarn, "offset "+offset.String()
+				f.Status, f.Value = module.StatusWarn, i18n.T("offset "+offset.String(), "偏差 "+offset.String())
 				f.Message = i18n.T(fmt.Sprintf("the clock is %s off NTP time", offset), fmt.Sprintf("时钟与 NTP 时间相差 %s", offset))
 			default:
-				f.Status, f.Value = module.StatusOK, "synchronized, offset "+offset.String()
+				f.Status, f.Value = module.StatusOK, i18n.T("synchronized, offset "+offset.String(), "已同步，偏差 "+offset.String())
 				f.Message = i18n.T(fmt.Sprintf("the clock is synchronized by chrony, %s off NTP time", offset),
 					fmt.Sprintf("时钟已由 chrony 同步，与 NTP 时间相差 %s", offset))
 			}
@@ -157,19 +160,22 @@ func JudgeTime(sections map[string]section, maxOffset time.Duration) module.Find
 		kv := ParseKeyValues(s.Output)
 		switch kv["NTPSynchronized"] {
 		case "yes":
-			f.Status, f.Value = module.StatusOK, "synchronized"
+			f.Status, f.Value = module.StatusOK, i18n.T("synchronized", "已同步")
 			f.Message = i18n.T("the clock is synchronized (timedatectl)", "时钟已同步（timedatectl）")
 			return f
 		case "no":
-			f.Status, f.Value = module.StatusFail, "not synchronized"
+			f.Status, f.Value = module.StatusFail, notSynchronized
 			f.Message = i18n.T("the clock is not synchronized; enable NTP with timedatectl set-ntp true or configure chrony",
 				"时钟未同步；请执行 timedatectl set-ntp true 或配置 chrony")
 			return f
 		}
 	}
 
-	f.Status, f.Value = module.StatusError, "unknown"
+	f.Status, f.Value = module.StatusError, unknownValue
 	f.Message = i18n.T("neither chronyc tracking nor timedatectl show could report the clock state",
 		"chronyc tracking 和 timedatectl show 都无法报告时钟状态")
 	return f
 }
+
+// notSynchronized is the Value of a clock that NTP does not keep in step.
+var notSynchronized = i18n.T("not synchronized", "未同步")

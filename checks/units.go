@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"patrol/i18n"
 )
 
 // ParseSize reads a byte count written as a plain number or with a binary unit:
@@ -83,30 +85,38 @@ func ParseDuration(s string) (time.Duration, error) {
 // FormatAge prints a duration the way people read ages: "3d 4h", "26h", "5h 12m",
 // "40s". The smaller unit is left out when it is zero.
 func FormatAge(d time.Duration) string {
+	return formatAge(d, [4]string{"d", "h", "m", "s"}, "")
+}
+
+// FormatAgeZH prints a duration as FormatAge does, with Chinese units:
+// "3 天 4 小时", "26 小时", "5 小时 12 分", "40 秒".
+func FormatAgeZH(d time.Duration) string {
+	return formatAge(d, [4]string{"天", "小时", "分", "秒"}, " ")
+}
+
+// AgeText is a duration in both languages, for values and thresholds.
+func AgeText(d time.Duration) i18n.Text { return i18n.T(FormatAge(d), FormatAgeZH(d)) }
+
+// formatAge prints the two largest units of d; units name days, hours,
+// minutes and seconds, and sep goes between each number and its unit.
+func formatAge(d time.Duration, units [4]string, sep string) string {
 	neg := d < 0
 	if neg {
 		d = -d
 	}
-	var s string
-	switch {
-	case d >= 24*time.Hour:
-		s = twoUnits(d/(24*time.Hour), "d", d%(24*time.Hour)/time.Hour, "h")
-	case d >= time.Hour:
-		s = twoUnits(d/time.Hour, "h", d%time.Hour/time.Minute, "m")
-	case d >= time.Minute:
-		s = twoUnits(d/time.Minute, "m", d%time.Minute/time.Second, "s")
-	default:
-		s = fmt.Sprintf("%ds", d/time.Second)
+	steps := [4]time.Duration{24 * time.Hour, time.Hour, time.Minute, time.Second}
+	i := 0
+	for i < 3 && d < steps[i] {
+		i++
+	}
+	s := fmt.Sprintf("%d%s%s", d/steps[i], sep, units[i])
+	if i < 3 {
+		if small := d % steps[i] / steps[i+1]; small != 0 {
+			s += fmt.Sprintf(" %d%s%s", small, sep, units[i+1])
+		}
 	}
 	if neg {
 		return "-" + s
 	}
 	return s
-}
-
-func twoUnits(big time.Duration, bigUnit string, small time.Duration, smallUnit string) string {
-	if small == 0 {
-		return fmt.Sprintf("%d%s", big, bigUnit)
-	}
-	return fmt.Sprintf("%d%s %d%s", big, bigUnit, small, smallUnit)
 }

@@ -252,13 +252,16 @@ func evaluateUpdates(r updateReport, total, security Threshold) []module.Finding
 	switch {
 	case r.CacheAge > 0:
 		source += fmt.Sprintf(", package lists %s old", FormatAge(r.CacheAge))
-		sourceZH += fmt.Sprintf("，软件包列表更新于 %s 前", FormatAge(r.CacheAge))
+		sourceZH += fmt.Sprintf("，软件包列表更新于 %s前", FormatAgeZH(r.CacheAge))
 	case r.CacheOnly:
 		source += ", local cache only"
 		sourceZH += "，仅读取本地缓存"
 	}
 
-	f := total.Measure(updatesCheck, "updates", float64(n), fmt.Sprintf("%d pending (%s)", n, source))
+	f := total.Measure(updatesCheck, "updates", float64(n), i18n.T(
+		fmt.Sprintf("%d pending (%s)", n, source),
+		fmt.Sprintf("%d 个待安装（%s）", n, sourceZH),
+	))
 	f.Metrics = map[string]float64{"pending": float64(n)}
 	if r.CacheAge > 0 {
 		f.Metrics["lists_age_seconds"] = r.CacheAge.Seconds()
@@ -287,21 +290,27 @@ func securityFinding(r updateReport, pending int, t Threshold) module.Finding {
 			Check:     updatesCheck,
 			Item:      "security updates",
 			Status:    module.StatusOK,
-			Value:     "none pending",
-			Threshold: t.String(),
+			Value:     i18n.T("none pending", "无待安装"),
+			Threshold: t.Text(),
 			Message:   i18n.T("no updates of any kind are pending", "没有任何待安装的更新"),
 		}
 		if pending > 0 {
 			// Some of the pending updates may fix vulnerabilities; with no way to
 			// tell, the item warns instead of claiming the host is clean.
 			f.Status = module.StatusWarn
-			f.Value = fmt.Sprintf("unknown (%d updates pending)", pending)
+			f.Value = i18n.T(
+				fmt.Sprintf("unknown (%d updates pending)", pending),
+				fmt.Sprintf("未知（共 %d 个更新待安装）", pending),
+			)
 			f.Message = r.SecurityNote
 		}
 		return f
 	}
 
-	f := t.Measure(updatesCheck, "security updates", float64(r.Security), fmt.Sprintf("%d pending", r.Security))
+	f := t.Measure(updatesCheck, "security updates", float64(r.Security), i18n.T(
+		fmt.Sprintf("%d pending", r.Security),
+		fmt.Sprintf("%d 个待安装", r.Security),
+	))
 	f.Metrics = map[string]float64{"security_pending": float64(r.Security)}
 	for _, p := range r.Packages {
 		if p.Security && len(f.Evidence) < maxPackageEvidence {

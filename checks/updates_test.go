@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"patrol/i18n"
 	"patrol/module"
 )
 
@@ -94,11 +95,11 @@ func TestYumSecurityCentOS(t *testing.T) {
 	pending := make([]PendingPackage, 28)
 	report := updateReport{Manager: "yum", Packages: pending, SecurityNote: centosSecurityNote}
 	findings := evaluateUpdates(report, countThreshold(1, 0), countThreshold(1, 0))
-	if findings[0].Value != "28 pending (yum)" || findings[0].Status != module.StatusWarn {
+	if findings[0].Value != i18n.T("28 pending (yum)", "28 个待安装（yum）") || findings[0].Status != module.StatusWarn {
 		t.Errorf("updates = %s %q, want warn 28 pending", findings[0].Status, findings[0].Value)
 	}
 	sec := findings[1]
-	if sec.Value != "unknown (28 updates pending)" || sec.Status != module.StatusWarn {
+	if sec.Value != i18n.T("unknown (28 updates pending)", "未知（共 28 个更新待安装）") || sec.Status != module.StatusWarn {
 		t.Errorf("security = %s %q, want warn unknown", sec.Status, sec.Value)
 	}
 	if !strings.Contains(sec.Message.EN, "security status unknown") || !strings.Contains(sec.Message.ZH, "安全更新状态未知") {
@@ -172,10 +173,21 @@ func TestParseYumObsoletingTranslatedHeader(t *testing.T) {
 }
 
 func TestFormatAge(t *testing.T) {
-	tests := map[time.Duration]string{26 * time.Hour: "1d 2h", 48 * time.Hour: "2d", 3 * time.Hour: "3h", 90 * time.Minute: "1h 30m", 40 * time.Second: "40s"}
+	tests := map[time.Duration]i18n.Text{
+		26 * time.Hour:   i18n.T("1d 2h", "1 天 2 小时"),
+		48 * time.Hour:   i18n.T("2d", "2 天"),
+		3 * time.Hour:    i18n.T("3h", "3 小时"),
+		82 * time.Minute: i18n.T("1h 22m", "1 小时 22 分"),
+		90 * time.Second: i18n.T("1m 30s", "1 分 30 秒"),
+		40 * time.Second: i18n.T("40s", "40 秒"),
+		-5 * time.Hour:   i18n.T("-5h", "-5 小时"),
+	}
 	for d, want := range tests {
-		if got := FormatAge(d); got != want {
-			t.Errorf("FormatAge(%v) = %q, want %q", d, got, want)
+		if got := AgeText(d); got != want {
+			t.Errorf("AgeText(%v) = %+v, want %+v", d, got, want)
+		}
+		if got := FormatAge(d); got != want.EN {
+			t.Errorf("FormatAge(%v) = %q, want %q", d, got, want.EN)
 		}
 	}
 }

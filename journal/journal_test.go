@@ -42,8 +42,8 @@ func testRecord(host string, i int) Record {
 		Status:   StatusOK,
 		Duration: 1500 * time.Millisecond,
 		Findings: []module.Finding{{
-			Check: "check.disk", Item: "/", Status: module.StatusOK, Value: "41%",
-			Threshold: "warn 80%, fail 90%", Message: i18n.T("disk use is normal", "磁盘使用率正常"),
+			Check: "check.disk", Item: "/", Status: module.StatusOK, Value: i18n.T("41% used", "已用 41%"),
+			Threshold: i18n.T("warn ≥80%, fail ≥90%", "警告 ≥80%，不合格 ≥90%"), Message: i18n.T("disk use is normal", "磁盘使用率正常"),
 		}},
 	}
 }

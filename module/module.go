@@ -6,6 +6,7 @@ package module
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"path/filepath"
@@ -173,16 +174,58 @@ type Finding struct {
 	// Item names what was inspected: a mount point, a unit, a URL.
 	Item   string `json:"item"`
 	Status Status `json:"status"`
-	// Value is the measured value as shown to people, such as "83%".
-	Value string `json:"value"`
-	// Threshold is the limit that was applied, such as "warn 80%, fail 90%".
-	Threshold string `json:"threshold,omitempty"`
+	// Value is the measured value as shown to people, in both languages, such
+	// as "83% used" and "已用 83%". Numbers and units read the same in both.
+	Value i18n.Text `json:"value"`
+	// Threshold is the limit that was applied, in both languages, such as
+	// "warn ≥80%, fail ≥90%" and "警告 ≥80%，不合格 ≥90%". Zero when none applies.
+	Threshold i18n.Text `json:"threshold,omitzero"`
 	// Message explains the status in both languages.
 	Message i18n.Text `json:"message"`
 	// Evidence holds raw lines that back the finding (log excerpts, output).
 	Evidence []string `json:"evidence,omitempty"`
 	// Metrics carries machine-readable numbers, such as used_percent.
 	Metrics map[string]float64 `json:"metrics,omitempty"`
+}
+
+// UnmarshalJSON reads a finding, also in the form journals written before
+// Value and Threshold became bilingual kept them: one English string. Such a
+// string fills the English form only, so a Chinese report falls back to it
+// instead of the old journal becoming unreadable.
+func (f *Finding) UnmarshalJSON(data []byte) error {
+	type plain Finding
+	var raw struct {
+		plain
+		Value     json.RawMessage `json:"value"`
+		Threshold json.RawMessage `json:"threshold"`
+	}
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return err
+	}
+	*f = Finding(raw.plain)
+
+	var err error
+	if f.Value, err = textOrString(raw.Value); err != nil {
+		return fmt.Errorf("finding %s %q: value: %w", f.Check, f.Item, err)
+	}
+	if f.Threshold, err = textOrString(raw.Threshold); err != nil {
+		return fmt.Errorf("finding %s %q: threshold: %w", f.Check, f.Item, err)
+	}
+	return nil
+}
+
+// textOrString decodes {"zh":…,"en":…}, or a plain string as its English form.
+func textOrString(data json.RawMessage) (i18n.Text, error) {
+	var t i18n.Text
+	if len(data) == 0 || string(data) == "null" {
+		return t, nil
+	}
+	if data[0] == '"' {
+		err := json.Unmarshal(data, &t.EN)
+		return t, err
+	}
+	err := json.Unmarshal(data, &t)
+	return t, err
 }
 
 // Worst returns the worst status among findings, or StatusOK when there are none.

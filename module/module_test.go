@@ -1,8 +1,13 @@
 package module
 
 import (
+	"encoding/json"
+	"reflect"
+	"strings"
 	"testing"
 	"time"
+
+	"patrol/i18n"
 )
 
 func TestWorstStatus(t *testing.T) {
@@ -56,5 +61,47 @@ func TestLocalPath(t *testing.T) {
 		if got := e.LocalPath(in); got != want {
 			t.Errorf("LocalPath(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+func TestFindingJSON(t *testing.T) {
+	f := Finding{
+		Check: "check.disk", Item: "/", Status: StatusWarn,
+		Value:     i18n.T("83% used, 4.1 GiB free", "已用 83%，剩余 4.1 GiB"),
+		Threshold: i18n.T("warn ≥80%, fail ≥90%", "警告 ≥80%，不合格 ≥90%"),
+		Message:   i18n.T("/ is 83% used", "/ 已用 83%"),
+		Metrics:   map[string]float64{"used_percent": 83},
+	}
+	data, err := json.Marshal(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `"value":{"zh":"已用 83%，剩余 4.1 GiB","en":"83% used, 4.1 GiB free"}`; !strings.Contains(string(data), want) {
+		t.Errorf("JSON %s does not contain %s", data, want)
+	}
+	var back Finding
+	if err := json.Unmarshal(data, &back); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(back, f) {
+		t.Errorf("round trip = %+v, want %+v", back, f)
+	}
+
+	noLimit, _ := json.Marshal(Finding{Check: "check.memory", Item: "swap", Value: i18n.T("no swap", "无交换空间")})
+	if strings.Contains(string(noLimit), "threshold") {
+		t.Errorf("JSON %s has a threshold, want it left out when empty", noLimit)
+	}
+
+	// A journal written before Value and Threshold became bilingual.
+	old := `{"check":"check.disk","item":"/","status":"ok","value":"41%","threshold":"warn 80%, fail 90%","message":{"zh":"正常","en":"normal"}}`
+	if err := json.Unmarshal([]byte(old), &back); err != nil {
+		t.Fatalf("old journal finding: %v", err)
+	}
+	if back.Value != i18n.T("41%", "") || back.Threshold.In(i18n.ZH) != "warn 80%, fail 90%" || back.Message.ZH != "正常" || back.Status != StatusOK {
+		t.Errorf("old finding = %+v", back)
+	}
+
+	if err := json.Unmarshal([]byte(`{"check":"check.disk","value":41}`), &back); err == nil {
+		t.Error("a number as value was accepted")
 	}
 }

@@ -390,9 +390,10 @@ func TestResultVars(t *testing.T) {
 	r := module.Result{
 		Changed: true, RC: 3, Stdout: "one\r\ntwo\n", Stderr: "warn", Msg: "done",
 		Findings: []module.Finding{
-			{Check: "check.disk", Item: "/", Status: module.StatusOK, Value: "40%"},
-			{Check: "check.disk", Item: "/var", Status: module.StatusWarn, Value: "83%",
-				Message: i18n.T("/var is 83% full", "/var 已用 83%"), Metrics: map[string]float64{"used_percent": 83}},
+			{Check: "check.disk", Item: "/", Status: module.StatusOK, Value: i18n.T("40% used", "已用 40%")},
+			{Check: "check.disk", Item: "/var", Status: module.StatusWarn, Value: i18n.T("83% used", "已用 83%"),
+				Threshold: i18n.T("warn ≥80%, fail ≥90%", "警告 ≥80%，不合格 ≥90%"),
+				Message:   i18n.T("/var is 83% full", "/var 已用 83%"), Metrics: map[string]float64{"used_percent": 83}},
 		},
 		Data: map[string]any{"sha256": "abc"},
 	}
@@ -408,6 +409,9 @@ func TestResultVars(t *testing.T) {
 		{"{{ .res.status }}", "warn"},
 		{"{{ (index .res.findings 1).item }} {{ (index .res.findings 1).status }}", "/var warn"},
 		{"{{ (index .res.findings 1).message_zh }}", "/var 已用 83%"},
+		{"{{ (index .res.findings 1).value }} | {{ (index .res.findings 1).value_zh }}", "83% used | 已用 83%"},
+		{"{{ (index .res.findings 1).threshold }} | {{ (index .res.findings 1).threshold_zh }}", "warn ≥80%, fail ≥90% | 警告 ≥80%，不合格 ≥90%"},
+		{"{{ (index .res.findings 0).threshold }}|{{ (index .res.findings 0).threshold_zh }}", "|"},
 		{"{{ (index .res.findings 1).metrics.used_percent }}", "83"},
 		{"{{ .res.data.sha256 }}", "abc"},
 	}

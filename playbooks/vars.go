@@ -67,23 +67,27 @@ func MergeVars(h *inventory.Host, play *Play, registered map[string]any) map[str
 //	failed        bool      the task ran but did not do its job
 //	skipped       bool      `when` was false
 //	status        string    worst finding status: ok, warn, error or fail
-//	findings      list      one map per finding: check, item, status, value,
-//	                        threshold, message (English), message_zh, evidence,
-//	                        metrics
+//	findings      list      one map per finding: check, item, status,
+//	                        value (English), value_zh, threshold (English),
+//	                        threshold_zh, message (English), message_zh,
+//	                        evidence, metrics. Threshold and threshold_zh
+//	                        are empty when the check applied no limit.
 //	data          map       extra values the module returned
 func ResultVars(r module.Result) map[string]any {
 	findings := make([]any, len(r.Findings))
 	for i, f := range r.Findings {
 		findings[i] = map[string]any{
-			"check":      f.Check,
-			"item":       f.Item,
-			"status":     string(f.Status),
-			"value":      f.Value,
-			"threshold":  f.Threshold,
-			"message":    f.Message.EN,
-			"message_zh": f.Message.ZH,
-			"evidence":   append([]string{}, f.Evidence...),
-			"metrics":    maps.Clone(f.Metrics),
+			"check":        f.Check,
+			"item":         f.Item,
+			"status":       string(f.Status),
+			"value":        f.Value.EN,
+			"value_zh":     f.Value.ZH,
+			"threshold":    f.Threshold.EN,
+			"threshold_zh": f.Threshold.ZH,
+			"message":      f.Message.EN,
+			"message_zh":   f.Message.ZH,
+			"evidence":     append([]string{}, f.Evidence...),
+			"metrics":      maps.Clone(f.Metrics),
 		}
 	}
 	data := r.Data

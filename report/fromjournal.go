@@ -91,7 +91,7 @@ func failedTaskItem(rec journal.Record, titles map[string]i18n.Text) Item {
 			Check:   rec.Module,
 			Item:    rec.Task,
 			Status:  module.StatusError,
-			Value:   "rc=" + strconv.Itoa(rec.RC),
+			Value:   i18n.T("rc="+strconv.Itoa(rec.RC), "rc="+strconv.Itoa(rec.RC)),
 			Message: i18n.Text{ZH: labels["host.failed_task"].ZH + "：" + msg, EN: labels["host.failed_task"].EN + ": " + msg},
 		},
 		Title: checkTitle(titles, rec.Module, rec.Module),

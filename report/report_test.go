@@ -43,33 +43,33 @@ func sampleInspection() Inspection {
 		PatrolMachine: "ops-laptop-07",
 		Hosts: []Host{
 			{Name: "seal-db1", Address: "10.30.1.11", OS: "win2012r2", System: "seal", Reachable: true, Items: []Item{
-				{Title: titleDisk, Finding: module.Finding{Check: "check.disk", Item: `D:\`, Status: module.StatusOK, Value: "41%", Threshold: "warn 80%, fail 90%",
+				{Title: titleDisk, Finding: module.Finding{Check: "check.disk", Item: `D:\`, Status: module.StatusOK, Value: i18n.T("41% used", "已用 41%"), Threshold: i18n.T("warn ≥80%, fail ≥90%", "警告 ≥80%，不合格 ≥90%"),
 					Message: i18n.T("disk use is normal", "磁盘使用率正常")}},
-				{Title: titleBackup, Finding: module.Finding{Check: "check.oracle_backup", Item: "RMAN full backup", Status: module.StatusFail, Value: "FAILED",
-					Threshold: "a full backup within 24h", Message: i18n.T("the last full backup failed", "最近一次全量备份失败"),
+				{Title: titleBackup, Finding: module.Finding{Check: "check.oracle_backup", Item: "RMAN full backup", Status: module.StatusFail, Value: i18n.T("FAILED", "FAILED"),
+					Threshold: i18n.T("a full backup within 24h", "24 小时内有一次全量备份"), Message: i18n.T("the last full backup failed", "最近一次全量备份失败"),
 					Evidence: []string{"ORA-19502: write error on file \"E:\\BACKUP\\FULL_20261203.BKP\", block number 1024", "ORA-27072: File I/O error"}}},
 				{Title: i18n.T("Command", "命令"), Task: "query archive log gap", Finding: module.Finding{Check: "command", Item: "query archive log gap",
-					Status: module.StatusError, Value: "rc=1", Message: i18n.T("Task failed: sqlplus: command not found", "任务执行失败：sqlplus: command not found")}},
+					Status: module.StatusError, Value: i18n.T("rc=1", "rc=1"), Message: i18n.T("Task failed: sqlplus: command not found", "任务执行失败：sqlplus: command not found")}},
 			}},
 			{Name: "seal-db2", Address: "10.30.1.12", OS: "win2012r2", System: "seal", Reachable: true, Items: []Item{
-				{Title: titleDisk, Finding: module.Finding{Check: "check.disk", Item: `D:\`, Status: module.StatusOK, Value: "38%", Threshold: "warn 80%, fail 90%",
+				{Title: titleDisk, Finding: module.Finding{Check: "check.disk", Item: `D:\`, Status: module.StatusOK, Value: i18n.T("38% used", "已用 38%"), Threshold: i18n.T("warn ≥80%, fail ≥90%", "警告 ≥80%，不合格 ≥90%"),
 					Message: i18n.T("disk use is normal", "磁盘使用率正常")}},
 			}},
 			{Name: "hotel-web1", Address: "10.10.1.21", OS: "centos7", System: "hotel", Reachable: true, Items: []Item{
-				{Title: titleHTTP, Finding: module.Finding{Check: "check.http", Item: "http://10.10.1.21/", Status: module.StatusOK, Value: "200, 0.31s",
-					Threshold: "status 200 within 5s", Message: i18n.T("the main page loads", "主页面加载正常")}},
-				{Title: titleDisk, Finding: module.Finding{Check: "check.disk", Item: "/data", Status: module.StatusWarn, Value: "83%", Threshold: "warn 80%, fail 90%",
+				{Title: titleHTTP, Finding: module.Finding{Check: "check.http", Item: "http://10.10.1.21/", Status: module.StatusOK, Value: i18n.T("status 200, 0.31s", "状态码 200，0.31s"),
+					Threshold: i18n.T("status 200 within 5s", "5s 内返回状态码 200"), Message: i18n.T("the main page loads", "主页面加载正常")}},
+				{Title: titleDisk, Finding: module.Finding{Check: "check.disk", Item: "/data", Status: module.StatusWarn, Value: i18n.T("83% used", "已用 83%"), Threshold: i18n.T("warn ≥80%, fail ≥90%", "警告 ≥80%，不合格 ≥90%"),
 					Message: i18n.T("disk use is above the warning threshold", "磁盘使用率超过警告阈值")}},
-				{Title: titleFirewall, Finding: module.Finding{Check: "check.firewall", Item: "firewalld", Status: module.StatusFail, Value: "not running",
-					Threshold: "running", Message: i18n.T("the firewall is not running", "防火墙未运行"), Evidence: []string{"not running"}}},
+				{Title: titleFirewall, Finding: module.Finding{Check: "check.firewall", Item: "firewalld", Status: module.StatusFail, Value: i18n.T("not running", "未运行"),
+					Threshold: i18n.T("running", "运行中"), Message: i18n.T("the firewall is not running", "防火墙未运行"), Evidence: []string{"not running"}}},
 			}},
 			{Name: "hotel-db1", Address: "10.10.1.12", OS: "centos7", System: "hotel", Reachable: false,
 				Error: "dial tcp 10.10.1.12:22: connect: connection timed out"},
 			{Name: "ent-app1", Address: "10.20.1.31", OS: "centos7", System: "entertainment", Reachable: true, Items: []Item{
-				{Title: titleService, Finding: module.Finding{Check: "check.service", Item: "tomcat", Status: module.StatusOK, Value: "active (running)",
+				{Title: titleService, Finding: module.Finding{Check: "check.service", Item: "tomcat", Status: module.StatusOK, Value: i18n.T("active (running)", "active（running）"),
 					Message: i18n.T("the service is running", "服务运行正常")}},
-				{Title: titleLog, Finding: module.Finding{Check: "check.log", Item: "/opt/ent/logs/app.log", Status: module.StatusWarn, Value: "3 errors",
-					Threshold: "warn 1, fail 50", Message: i18n.T("errors in the application log", "应用日志中有错误"),
+				{Title: titleLog, Finding: module.Finding{Check: "check.log", Item: "/opt/ent/logs/app.log", Status: module.StatusWarn, Value: i18n.T("3 errors", "3 个错误"),
+					Threshold: i18n.T("warn ≥1, fail ≥50", "警告 ≥1，不合格 ≥50"), Message: i18n.T("errors in the application log", "应用日志中有错误"),
 					Evidence: []string{
 						"2026-12-04 09:12:01 ERROR upload failed: <script>alert('x')</script>",
 						"2026-12-04 09:13:44 ERROR field a|b|c rejected * _x_ [y](z) `code` #1 ~s~",
@@ -78,7 +78,7 @@ func sampleInspection() Inspection {
 			}},
 			{Name: "bastion1", Address: "10.0.0.5", OS: "centos7", NotInspected: true},
 			{Name: "cloud-portal", Address: "203.0.113.10", OS: "centos7", System: "portal", Reachable: true, Items: []Item{
-				{Title: titleDisk, Finding: module.Finding{Check: "check.disk", Item: "/", Status: module.StatusOK, Value: "22%", Threshold: "warn 80%, fail 90%",
+				{Title: titleDisk, Finding: module.Finding{Check: "check.disk", Item: "/", Status: module.StatusOK, Value: i18n.T("22% used", "已用 22%"), Threshold: i18n.T("warn ≥80%, fail ≥90%", "警告 ≥80%，不合格 ≥90%"),
 					Message: i18n.T("disk use is normal", "磁盘使用率正常")}},
 			}},
 		},
@@ -338,14 +338,14 @@ func TestFromJournal(t *testing.T) {
 	records := []journal.Record{
 		{Host: "hotel-web1", Task: "gather facts", Module: "setup", Status: journal.StatusOK},
 		{Host: "hotel-web1", Task: "disk", Module: "check.disk", Status: journal.StatusOK, Findings: []module.Finding{
-			{Check: "check.disk", Item: "/", Status: module.StatusOK, Value: "40%"},
-			{Check: "check.disk", Item: "/data", Status: module.StatusFail, Value: "95%"},
+			{Check: "check.disk", Item: "/", Status: module.StatusOK, Value: i18n.T("40%", "40%")},
+			{Check: "check.disk", Item: "/data", Status: module.StatusFail, Value: i18n.T("95%", "95%")},
 		}},
 		{Host: "hotel-web1", Task: "restart agent", Module: "command", Status: journal.StatusFailed, RC: 127, Msg: "agentctl: not found"},
 		{Host: "hotel-web1", Task: "optional", Module: "command", Status: journal.StatusSkipped},
 		{Host: "hotel-db1", Task: "gather facts", Module: "setup", Status: journal.StatusUnreachable, Msg: "ssh: handshake failed: EOF"},
 		{Host: "stray", Task: "disk", Module: "check.disk", Status: journal.StatusOK, Findings: []module.Finding{
-			{Check: "check.disk", Item: "/", Status: module.StatusOK, Value: "10%"},
+			{Check: "check.disk", Item: "/", Status: module.StatusOK, Value: i18n.T("10%", "10%")},
 		}},
 	}
 	for _, r := range records {
@@ -395,7 +395,7 @@ func TestFromJournal(t *testing.T) {
 		t.Errorf("hotel-web1 findings = %+v", web.Items[:2])
 	}
 	failed := web.Items[2]
-	if failed.Status != module.StatusError || failed.Value != "rc=127" || failed.Task != "restart agent" ||
+	if failed.Status != module.StatusError || failed.Value != i18n.T("rc=127", "rc=127") || failed.Task != "restart agent" ||
 		!strings.Contains(failed.Message.ZH, "agentctl: not found") || !strings.Contains(failed.Message.EN, "agentctl: not found") {
 		t.Errorf("failed task item = %+v", failed)
 	}

@@ -190,8 +190,8 @@ func buildHost(h Host, lang i18n.Lang) hostView {
 			Item:      it.Item,
 			Status:    status,
 			Label:     statusLabel(lang, status),
-			Value:     it.Value,
-			Threshold: it.Threshold,
+			Value:     it.Value.In(lang),
+			Threshold: it.Threshold.In(lang),
 			Message:   it.Message.In(lang),
 			Evidence:  shortenEvidence(it.Evidence, lang),
 		})

@@ -68,7 +68,7 @@ func (a *app) printResult(tr runner.TaskResult) {
 	fmt.Fprintln(a.stdout)
 	for _, f := range tr.Result.Findings {
 		if f.Status != module.StatusOK || a.verbose {
-			fmt.Fprintf(a.stdout, "    %-5s %s %s %s\n", f.Status, f.Item, f.Value, f.Message.In(a.lang))
+			fmt.Fprintf(a.stdout, "    %-5s %s %s %s\n", f.Status, f.Item, f.Value.In(a.lang), f.Message.In(a.lang))
 		}
 	}
 	if a.verbose && tr.Result.Stdout != "" {
