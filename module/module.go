@@ -46,7 +46,7 @@ type Arg struct {
 
 // Spec declares a module: its name, arguments and how to run it.
 type Spec struct {
-	// Name is what playbooks write: "command", "check.disk".
+	// Name is the key playbooks use, such as "command" or "check.disk".
 	Name string
 	// Title names the module in reports.
 	Title i18n.Text
@@ -75,13 +75,14 @@ func (s *Spec) Arg(name string) (Arg, bool) {
 	return Arg{}, false
 }
 
-// Env is what a module sees of the run while it works on one host.
+// Env is the part of the run a module works with on one host.
 type Env struct {
 	Host *inventory.Host
 	Conn transport.Connection
-	// CheckMode asks modules that change hosts to change nothing.
+	// CheckMode tells modules that change hosts to change nothing and report
+	// what they would change.
 	CheckMode bool
-	// Become, when set, asks commands to run through sudo.
+	// Become, when set, runs commands through sudo.
 	Become *transport.Become
 	// State keeps small values between runs for this host, such as the log offset
 	// check.log read up to.
@@ -121,7 +122,7 @@ type State interface {
 	Set(key, value string) error
 }
 
-// Result is what a module returns for one host.
+// Result is the outcome of a module on one host.
 type Result struct {
 	// Changed reports that the module changed the host (or would, in check mode).
 	Changed bool `json:"changed"`
@@ -134,7 +135,7 @@ type Result struct {
 	RC      int    `json:"rc"`
 	Stdout  string `json:"stdout,omitempty"`
 	Stderr  string `json:"stderr,omitempty"`
-	// Findings are what a check measured.
+	// Findings are the items a check measured.
 	Findings []Finding `json:"findings,omitempty"`
 	// Data holds extra values for `register`, such as a fetched file's checksum.
 	Data map[string]any `json:"data,omitempty"`

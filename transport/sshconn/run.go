@@ -217,9 +217,10 @@ func buildCommand(cmd transport.Command, sudo []string, marker string) (string, 
 	return buildCommandIn(cmd, sudo, marker, false)
 }
 
-// buildCommandIn is buildCommand; with inShell, a Script run without sudo is
-// evaluated by the shell the line is given to, which must be a /bin/sh, instead
-// of an exec'd /bin/sh: in the probe shell that saves a process start.
+// buildCommandIn is buildCommand with one option. With inShell, a Script run
+// without sudo is evaluated by the shell the line is given to, which must be a
+// /bin/sh, instead of by an exec'd /bin/sh. In the probe shell that saves a
+// process start.
 func buildCommandIn(cmd transport.Command, sudo []string, marker string, inShell bool) (string, error) {
 	var program []string
 	switch {

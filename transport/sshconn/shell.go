@@ -20,9 +20,9 @@ import (
 //	( <command line as for a session> ) </dev/null; printf '\n%s %d\n' M "$?"; printf '\n%s\n' M >&2
 //
 // where M is a random marker, and its output and exit status are read back up
-// to the marker lines. A new session costs sshd a fork and a login shell, which
-// on an inspection of many short probes is most of the host's work; a subshell
-// costs a fork only.
+// to the marker lines. A new session costs sshd a fork and a login shell, and
+// on an inspection of many short probes that is most of the host's work. A
+// subshell costs a fork only.
 type probeShell struct {
 	session *ssh.Session
 	stdin   io.WriteCloser
@@ -219,8 +219,8 @@ func readStdout(r io.Reader, marker string) ([]byte, int, error) {
 
 // readStderr copies a probe's stderr into w up to the line "M". The first line,
 // the process group report, is passed on as soon as it is complete, so that a
-// kill can find the group while the probe still runs; after it, only bytes
-// that cannot be the start of the end marker are passed on.
+// kill can find the group while the probe still runs. After it, only bytes that
+// cannot be the start of the end marker are passed on.
 func readStderr(r io.Reader, marker string, w io.Writer) error {
 	term := []byte("\n" + marker + "\n")
 	var held []byte
