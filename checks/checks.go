@@ -23,7 +23,7 @@ import (
 
 // Specs returns every check this package provides, in a stable order.
 func Specs() []*module.Spec {
-	return []*module.Spec{
+	specs := []*module.Spec{
 		diskSpec(),
 		memorySpec(),
 		loadSpec(),
@@ -35,7 +35,13 @@ func Specs() []*module.Spec {
 		firewallSpec(),
 		updatesSpec(),
 		timeSpec(),
+		hotfixSpec(),
+		rebootSpec(),
 	}
+	for _, s := range specs {
+		withWindowsRun(s)
+	}
+	return specs
 }
 
 // Register adds every check to r.

@@ -13,6 +13,7 @@ import (
 	"patrol/transport"
 	"patrol/transport/local"
 	"patrol/transport/sshconn"
+	"patrol/transport/winrmconn"
 )
 
 // sshOptions are the run-wide SSH settings from the global flags.
@@ -29,6 +30,11 @@ func (a *app) sshOptions(inv *inventory.Inventory) sshconn.Options {
 	}
 }
 
+// winrmOptions are the run-wide WinRM settings from the global flags.
+func (a *app) winrmOptions() winrmconn.Options {
+	return winrmconn.Options{ConnectTimeout: a.connectTimeout}
+}
+
 // checkConnections builds every selected host's connection settings before
 // anything runs, so a missing password variable or key file is invalid input
 // rather than a failure halfway through a run.
@@ -41,9 +47,15 @@ func (a *app) checkConnections(inv *inventory.Inventory, hosts []*inventory.Host
 				return fmt.Errorf("%s (%s): %w", h.Name, h.Source, err)
 			}
 		case inventory.ConnWinRM:
-			return fmt.Errorf("%s (%s): %s", h.Name, h.Source, a.tr(
-				"the winrm connection is not available in this version; use ssh or local",
-				"此版本尚不支持 winrm 连接；请使用 ssh 或 local"))
+			cfg, err := winrmconn.ConfigFromHost(h, a.winrmOptions())
+			if err != nil {
+				return fmt.Errorf("%s (%s): %w", h.Name, h.Source, err)
+			}
+			if cfg.InsecureHTTP {
+				fmt.Fprintf(a.stderr, "%s: %s\n", a.tr("warning", "警告"), fmt.Sprintf(a.tr(
+					"%s uses WinRM over plain HTTP (insecure_http: true): commands and output cross the network unencrypted",
+					"%s 通过明文 HTTP 使用 WinRM（insecure_http: true）：命令与输出在网络上不加密传输"), h.Name))
+			}
 		}
 	}
 	return nil
@@ -56,6 +68,16 @@ func (a *app) dialer(inv *inventory.Inventory) runner.Dialer {
 		switch h.Connection {
 		case inventory.ConnLocal:
 			return local.New(), nil
+		case inventory.ConnWinRM:
+			cfg, err := winrmconn.ConfigFromHost(h, a.winrmOptions())
+			if err != nil {
+				return nil, err
+			}
+			conn, err := winrmconn.Dial(ctx, cfg)
+			if err != nil {
+				return nil, err
+			}
+			return conn, nil
 		case inventory.ConnSSH:
 			cfg, err := sshconn.ConfigFromHost(h, opts)
 			if err != nil {

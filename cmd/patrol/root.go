@@ -100,7 +100,7 @@ func (a *app) rootCommand() *cobra.Command {
 	pf.DurationVar(&a.connectTimeout, "connect-timeout", 10*time.Second, a.tr("time allowed to connect and log in to a host", "连接并登录一台主机的时限"))
 	pf.BoolVarP(&a.verbose, "verbose", "v", false, a.tr("show every task result and debug logs", "显示每个任务结果和调试日志"))
 
-	root.AddCommand(a.runCommand(), a.inspectCommand(), a.journalCommand(), a.modulesCommand(), a.inventoryCommand(), a.reportCommand())
+	root.AddCommand(a.runCommand(), a.inspectCommand(), a.journalCommand(), a.modulesCommand(), a.inventoryCommand(), a.reportCommand(), a.labCommand())
 	return root
 }
 

@@ -1,0 +1,37 @@
+package checks
+
+import (
+	"context"
+
+	"patrol/i18n"
+	"patrol/module"
+)
+
+func init() {
+	diskProbes.Windows = probeDiskWindows
+}
+
+// winDiskScript lists the local fixed disks (DriveType 3). Size and FreeSpace
+// are UInt64 byte counts, which ConvertTo-Csv prints without digit grouping.
+var winDiskScript = psPrelude + psWMIQuery("Win32_LogicalDisk", "DriveType=3") +
+	" | Select-Object DeviceID, FileSystem, Size, FreeSpace, VolumeName | ConvertTo-Csv -NoTypeInformation\n"
+
+// probeDiskWindows measures the fixed disks. NTFS has no inode limit, so
+// Inodes stays nil and the inodes argument has no effect on Windows.
+func probeDiskWindows(ctx context.Context, env *module.Env, _ bool) (diskUsage, *module.Finding) {
+	out, err := runScript(ctx, env, winDiskScript)
+	if err != nil || out.ExitCode != 0 {
+		f := probeFailed(diskCheck, "Win32_LogicalDisk", "Win32_LogicalDisk query", out, err)
+		return diskUsage{}, &f
+	}
+
+	rows, skipped, perr := ParseWinLogicalDisks(out.Stdout)
+	if perr != nil || len(rows) == 0 {
+		f := errorFinding(diskCheck, "Win32_LogicalDisk", i18n.T(
+			"the Win32_LogicalDisk query listed no fixed disk that could be read; run the probe by hand to see its output",
+			"Win32_LogicalDisk 查询未列出可读取的本地磁盘；请手动执行探测命令查看输出",
+		), append(outputEvidence(out), skipped...))
+		return diskUsage{}, &f
+	}
+	return diskUsage{Blocks: rows, Problems: skipped}, nil
+}

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	winrmlab "patrol/lab/winrm"
+)
+
+// labCommand groups the servers that stand in for hosts no test machine can run.
+func (a *app) labCommand() *cobra.Command {
+	lab := &cobra.Command{
+		Use:   "lab",
+		Short: a.tr("Run stand-in servers that replay recorded host output", "运行重放真实主机输出的模拟服务器"),
+	}
+	lab.AddCommand(a.labWinRMCommand())
+	return lab
+}
+
+func (a *app) labWinRMCommand() *cobra.Command {
+	var (
+		listen      string
+		replayPath  string
+		user        string
+		password    string
+		passwordEnv string
+		useTLS      bool
+		maxEnvelope int
+	)
+	cmd := &cobra.Command{
+		Use:   "winrm",
+		Short: a.tr("Serve WinRM with command output replayed from a YAML file", "提供 WinRM 服务，命令输出取自 YAML 重放文件"),
+		Long: a.tr(
+			"Serves WS-Management (shell create, command, receive, signal, delete) with Basic authentication.\n"+
+				"Each command is answered from the first replay entry whose match (a regular expression on the\n"+
+				"command text, with powershell -EncodedCommand decoded) matches; other commands get a SOAP fault.\n"+
+				"Nothing is executed. Stop it with Ctrl-C.",
+			"提供 WS-Management 服务（创建 shell、执行命令、接收输出、发送信号、删除 shell），使用 Basic 认证。\n"+
+				"每条命令取重放文件中第一个 match（对命令文本的正则表达式，powershell -EncodedCommand 会先解码）\n"+
+				"匹配的条目作答；没有匹配条目的命令返回 SOAP 错误。不会真正执行任何命令。按 Ctrl-C 停止。",
+		),
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if replayPath == "" {
+				return invalid(errors.New(a.tr("--replay is required: name the YAML file of recorded outputs", "缺少 --replay：请指定记录输出的 YAML 文件")))
+			}
+			if user == "" {
+				return invalid(errors.New(a.tr("--user is required", "缺少 --user")))
+			}
+			if maxEnvelope <= 0 {
+				return invalid(fmt.Errorf("--max-envelope-size %d: %s", maxEnvelope, a.tr("use a positive number of KB such as 500", "请使用正数（单位 KB），例如 500")))
+			}
+			if passwordEnv != "" {
+				password = os.Getenv(passwordEnv)
+				if password == "" {
+					return invalid(fmt.Errorf(a.tr("environment variable %s is empty: set it to the password", "环境变量 %s 为空：请设置为密码"), passwordEnv))
+				}
+			}
+
+			entries, err := winrmlab.LoadReplay(replayPath)
+			if err != nil {
+				return invalid(err)
+			}
+			srv, err := winrmlab.New(winrmlab.Config{
+				Entries:         entries,
+				User:            user,
+				Password:        password,
+				TLS:             useTLS,
+				MaxEnvelopeSize: maxEnvelope * 1024,
+				Logger:          slog.New(slog.NewTextHandler(a.stderr, nil)),
+			})
+			if err != nil {
+				return invalid(err)
+			}
+
+			l, err := net.Listen("tcp", listen)
+			if err != nil {
+				return fmt.Errorf("%s %s: %w", a.tr("listen on", "监听"), listen, err)
+			}
+			scheme := "http"
+			if useTLS {
+				scheme = "https"
+				caPath, err := srv.WriteCACert(replayPath)
+				if err != nil {
+					_ = l.Close()
+					return err
+				}
+				fmt.Fprintf(a.stdout, "%s: %s\n", a.tr("CA certificate", "CA 证书"), caPath)
+			}
+			fmt.Fprintf(a.stdout, "%s %s://%s/wsman (%d %s)\n", a.tr("serving WinRM at", "WinRM 服务地址"), scheme, l.Addr(), len(entries), a.tr("replay entries", "条重放记录"))
+
+			served := make(chan error, 1)
+			go func() { served <- srv.Serve(l) }()
+			select {
+			case err := <-served:
+				return err
+			case <-cmd.Context().Done():
+				_ = srv.Close()
+				<-served
+				return &exitError{code: exitInterrupted}
+			}
+		},
+	}
+
+	f := cmd.Flags()
+	f.StringVar(&listen, "listen", "127.0.0.1:15985", a.tr("address and port to listen on", "监听的地址和端口"))
+	f.StringVar(&replayPath, "replay", "", a.tr("YAML file of recorded command outputs", "记录命令输出的 YAML 文件"))
+	f.StringVar(&user, "user", "", a.tr("user name clients must log in with", "客户端登录所用的用户名"))
+	f.StringVar(&password, "password", "", a.tr("password clients must log in with (visible to other local users; prefer --password-env)", "客户端登录所用的密码（本机其他用户可见；建议用 --password-env）"))
+	f.StringVar(&passwordEnv, "password-env", "", a.tr("environment variable that contains the password", "存放密码的环境变量名"))
+	f.BoolVar(&useTLS, "tls", false, a.tr("serve HTTPS with a generated CA, written next to the replay file as NAME-ca.pem", "使用生成的 CA 提供 HTTPS，CA 证书写到重放文件旁，名为 NAME-ca.pem"))
+	f.IntVar(&maxEnvelope, "max-envelope-size", winrmlab.DefaultMaxEnvelopeSize/1024, a.tr("largest request accepted, in KB, like MaxEnvelopeSizekb on Windows", "接受的最大请求，单位 KB，对应 Windows 的 MaxEnvelopeSizekb"))
+	return cmd
+}

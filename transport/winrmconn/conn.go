@@ -1,0 +1,419 @@
+package winrmconn
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/masterzen/winrm"
+	"github.com/masterzen/winrm/soap"
+
+	"patrol/transport"
+)
+
+// ErrNotSupported marks an operation the WinRM transport does not do yet.
+var ErrNotSupported = errors.New("not yet supported over WinRM")
+
+// Conn is an open WinRM connection to one host. It keeps one shell open for
+// the whole run, and every command runs in that shell, so the host sees one
+// login per run rather than one per command.
+type Conn struct {
+	cfg    Config
+	client *winrm.Client
+
+	mu    sync.Mutex
+	shell *winrm.Shell
+}
+
+var _ transport.Connection = (*Conn)(nil)
+
+// Dial opens the shell on the host described by cfg. Authentication, TLS and
+// network failures are returned as *transport.UnreachableError.
+func Dial(ctx context.Context, cfg Config) (*Conn, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+
+	client, err := newClient(cfg)
+	if err != nil {
+		return nil, err
+	}
+	c := &Conn{cfg: cfg, client: client}
+
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	shell, err := client.CreateShell()
+	if err != nil {
+		return nil, c.dialError(err)
+	}
+	c.shell = shell
+	return c, nil
+}
+
+func newClient(cfg Config) (*winrm.Client, error) {
+	endpoint := &winrm.Endpoint{
+		Host:  cfg.Address,
+		Port:  cfg.Port,
+		HTTPS: cfg.HTTPS,
+		// The HTTP response may come up to one operation timeout late.
+		Timeout: cfg.OperationTimeout + cfg.ConnectTimeout,
+	}
+	if cfg.CAFile != "" {
+		pem, err := os.ReadFile(cfg.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("host %s: read ca_file: %w", cfg.Host, err)
+		}
+		endpoint.CACert = pem
+	}
+
+	params := winrm.NewParameters(fmt.Sprintf("PT%dS", int(cfg.OperationTimeout/time.Second)), "en-US", DefaultEnvelopeSize)
+	dial := (&net.Dialer{Timeout: cfg.ConnectTimeout, KeepAlive: 30 * time.Second}).Dial
+	params.Dial = dial
+
+	switch {
+	case cfg.Auth == AuthCert:
+		cert, err := os.ReadFile(cfg.CertFile)
+		if err != nil {
+			return nil, fmt.Errorf("host %s: read cert_file: %w", cfg.Host, err)
+		}
+		key, err := os.ReadFile(cfg.CertKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("host %s: read cert_key_file: %w", cfg.Host, err)
+		}
+		endpoint.Cert, endpoint.Key = cert, key
+		params.TransportDecorator = func() winrm.Transporter { return winrm.NewClientAuthRequestWithDial(dial) }
+	case cfg.Auth == AuthNTLM && cfg.HTTPS, cfg.Auth == AuthNTLM && cfg.InsecureHTTP:
+		params.TransportDecorator = func() winrm.Transporter { return winrm.NewClientNTLMWithDial(dial) }
+	case cfg.Auth == AuthNTLM:
+		// NOTE: in this winrm version the encrypting transport dials with
+		// http.DefaultClient (no connect timeout) and, when its NTLM session
+		// setup fails, retries the message as plain NTLM. The host rejects
+		// that retry unless it allows unencrypted traffic, but the message
+		// itself has crossed the network unencrypted.
+		params.TransportDecorator = func() winrm.Transporter {
+			enc, err := winrm.NewEncryption("ntlm")
+			if err != nil {
+				return failingTransport{err}
+			}
+			return &lockedTransport{inner: enc}
+		}
+	}
+	// Basic authentication uses the library's default transport.
+
+	client, err := winrm.NewClientWithParameters(endpoint, cfg.User, cfg.Password, params)
+	if err != nil {
+		return nil, fmt.Errorf("host %s: set up WinRM client: %w", cfg.Host, err)
+	}
+	return client, nil
+}
+
+// lockedTransport serializes requests, because the winrm library's NTLM
+// encryption transport keeps the session of the request in progress in its
+// own fields.
+type lockedTransport struct {
+	mu    sync.Mutex
+	inner winrm.Transporter
+}
+
+func (t *lockedTransport) Transport(e *winrm.Endpoint) error { return t.inner.Transport(e) }
+
+func (t *lockedTransport) Post(c *winrm.Client, m *soap.SoapMessage) (string, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.inner.Post(c, m)
+}
+
+type failingTransport struct{ err error }
+
+func (t failingTransport) Transport(*winrm.Endpoint) error { return t.err }
+
+func (t failingTransport) Post(*winrm.Client, *soap.SoapMessage) (string, error) {
+	return "", t.err
+}
+
+// dialError sorts an error of the first request into the reasons of
+// transport.UnreachableError. Known WinRM faults stay *FaultError, because
+// the host was reached and its configuration needs a change.
+func (c *Conn) dialError(err error) error {
+	classified := ClassifyFault(err)
+	var fault *FaultError
+	if errors.As(classified, &fault) {
+		return classified
+	}
+
+	text := err.Error()
+	reason := "network"
+	var netErr net.Error
+	var urlErr *url.Error
+	switch {
+	case strings.Contains(text, "http error 401"), strings.Contains(text, "http response error: 401"):
+		reason = "auth"
+		err = fmt.Errorf("%s rejected the user name or password (%s authentication): check user and the variable named by password_env: %w", c.cfg.Address, c.cfg.Auth, err)
+	case strings.Contains(text, "x509:") || strings.Contains(text, "tls: "):
+		// The certificate is the host's identity over HTTPS, like an SSH
+		// host key, so a failed verification is reported the same way.
+		reason = "hostkey"
+		err = fmt.Errorf("certificate of %s failed verification: install a certificate signed by a trusted CA on the host or set ca_file to the CA that signed it: %w", c.cfg.Address, err)
+	case errors.As(err, &netErr) && netErr.Timeout(), errors.As(err, &urlErr) && urlErr.Timeout():
+		reason = "timeout"
+	case strings.Contains(text, "http error") || strings.Contains(text, "invalid content type"):
+		reason = "negotiation"
+	}
+	return &transport.UnreachableError{Host: c.cfg.Host, Reason: reason, Err: err}
+}
+
+// Run runs cmd in PowerShell on the host: Script as it is, Argv through
+// ArgvScript. Output is decoded to UTF-8 and CLIXML on stderr is turned into
+// text. Scripts too long for one command line are uploaded in chunks first.
+func (c *Conn) Run(ctx context.Context, cmd transport.Command) (transport.Result, error) {
+	start := time.Now()
+	if cmd.Become != nil {
+		return transport.Result{}, fmt.Errorf("host %s: become is not supported over WinRM: log in as a member of the Administrators group instead", c.cfg.Host)
+	}
+
+	script, err := commandScript(cmd)
+	if err != nil {
+		return transport.Result{}, fmt.Errorf("host %s: %w", c.cfg.Host, err)
+	}
+
+	if cmd.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, cmd.Timeout)
+		defer cancel()
+	}
+
+	line, fits := PowerShellCommandLine(script)
+	if !fits {
+		line, err = c.upload(ctx, script)
+		if err != nil {
+			return transport.Result{}, err
+		}
+	}
+
+	stdout, stderr, code, err := c.execute(ctx, line, cmd.Stdin)
+	if err != nil {
+		return transport.Result{}, err
+	}
+
+	errText := DecodeOutput(stderr, true)
+	if text, ok := ParseCLIXML(errText); ok {
+		errText = text
+	}
+	return transport.Result{
+		Stdout:   []byte(DecodeOutput(stdout, true)),
+		Stderr:   []byte(errText),
+		ExitCode: code,
+		Duration: time.Since(start),
+	}, nil
+}
+
+// commandScript builds the PowerShell text of cmd with its environment
+// variables set first, in a stable order.
+func commandScript(cmd transport.Command) (string, error) {
+	script := cmd.Script
+	if len(cmd.Argv) > 0 {
+		var err error
+		if script, err = ArgvScript(cmd.Argv); err != nil {
+			return "", err
+		}
+	}
+
+	names := make([]string, 0, len(cmd.Env))
+	for name := range cmd.Env {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	for _, name := range names {
+		fmt.Fprintf(&b, "${env:%s} = %s\r\n", strings.ReplaceAll(name, "}", "`}"), QuotePowerShellArg(cmd.Env[name]))
+	}
+	b.WriteString(script)
+	return b.String(), nil
+}
+
+// upload sends a long script in pieces with ChunkedScript and returns the
+// command line that runs it.
+func (c *Conn) upload(ctx context.Context, script string) (string, error) {
+	name, err := randomName()
+	if err != nil {
+		return "", err
+	}
+	appends, run := ChunkedScript(script, name)
+	for i, line := range appends {
+		_, stderr, code, err := c.execute(ctx, line, nil)
+		if err == nil && code != 0 {
+			err = fmt.Errorf("exit code %d: %s", code, strings.TrimSpace(DecodeOutput(stderr, false)))
+		}
+		if err != nil {
+			_, _, _, _ = c.execute(context.WithoutCancel(ctx), CleanupCommand(name), nil)
+			return "", fmt.Errorf("host %s: upload script piece %d of %d: %w", c.cfg.Host, i+1, len(appends), err)
+		}
+	}
+	return run, nil
+}
+
+func randomName() (string, error) {
+	b := make([]byte, 8)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("random upload file name: %w", err)
+	}
+	return "patrol-" + hex.EncodeToString(b) + ".b64", nil
+}
+
+// execute runs one command line in the shared shell, opening a new shell once
+// when the host has closed the old one.
+func (c *Conn) execute(ctx context.Context, line string, stdin io.Reader) (stdout, stderr []byte, code int, err error) {
+	shell, err := c.currentShell()
+	if err != nil {
+		return nil, nil, 0, err
+	}
+
+	command, err := shell.ExecuteWithContext(ctx, line)
+	var fault *FaultError
+	if err != nil && errors.As(ClassifyFault(err), &fault) && fault.Kind == FaultShellNotFound {
+		if shell, err = c.reopenShell(shell); err != nil {
+			return nil, nil, 0, err
+		}
+		command, err = shell.ExecuteWithContext(ctx, line)
+	}
+	if err != nil {
+		return nil, nil, 0, c.runError(ctx, err)
+	}
+
+	return c.collect(ctx, command, stdin)
+}
+
+// collect feeds stdin, gathers the output of command and waits for its end or
+// for ctx. When ctx ends first, the winrm library sends the terminate signal
+// after its receive request in progress returns, within one operation timeout.
+func (c *Conn) collect(ctx context.Context, command *winrm.Command, stdin io.Reader) ([]byte, []byte, int, error) {
+	var outBuf, errBuf bytes.Buffer
+	var outErr, errErr error
+	var wg sync.WaitGroup
+	wg.Add(3)
+
+	go func() {
+		defer wg.Done()
+		// End of input is always sent, so that a program that reads stdin
+		// does not wait for input that never comes.
+		if stdin != nil {
+			_, _ = io.Copy(command.Stdin, stdin)
+		}
+		_ = command.Stdin.Close()
+	}()
+	go func() {
+		defer wg.Done()
+		_, outErr = io.Copy(&outBuf, command.Stdout)
+	}()
+	go func() {
+		defer wg.Done()
+		_, errErr = io.Copy(&errBuf, command.Stderr)
+	}()
+
+	done := make(chan struct{})
+	go func() {
+		command.Wait()
+		wg.Wait()
+		close(done)
+	}()
+
+	select {
+	case <-done:
+	case <-ctx.Done():
+		return nil, nil, 0, c.runError(ctx, ctx.Err())
+	}
+
+	if err := errors.Join(outErr, errErr); err != nil {
+		return nil, nil, 0, c.runError(ctx, err)
+	}
+	return outBuf.Bytes(), errBuf.Bytes(), command.ExitCode(), nil
+}
+
+// runError wraps an error that stopped a command: a timeout wraps
+// transport.ErrTimeout, a lost link becomes *transport.UnreachableError, and
+// WinRM faults become *FaultError.
+func (c *Conn) runError(ctx context.Context, err error) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("host %s: %w (the command was stopped)", c.cfg.Host, transport.ErrTimeout)
+	}
+	if ctx.Err() != nil {
+		return fmt.Errorf("host %s: %w", c.cfg.Host, ctx.Err())
+	}
+
+	classified := ClassifyFault(err)
+	var fault *FaultError
+	if errors.As(classified, &fault) {
+		return fmt.Errorf("host %s: %w", c.cfg.Host, classified)
+	}
+	var netErr net.Error
+	if errors.As(err, &netErr) {
+		return &transport.UnreachableError{Host: c.cfg.Host, Reason: "network", Err: err}
+	}
+	return fmt.Errorf("host %s: run command: %w", c.cfg.Host, err)
+}
+
+func (c *Conn) currentShell() (*winrm.Shell, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.shell == nil {
+		return nil, fmt.Errorf("host %s: connection is closed", c.cfg.Host)
+	}
+	return c.shell, nil
+}
+
+// reopenShell replaces old with a new shell unless another command already
+// did so.
+func (c *Conn) reopenShell(old *winrm.Shell) (*winrm.Shell, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.shell == nil {
+		return nil, fmt.Errorf("host %s: connection is closed", c.cfg.Host)
+	}
+	if c.shell != old {
+		return c.shell, nil
+	}
+	shell, err := c.client.CreateShell()
+	if err != nil {
+		return nil, c.dialError(err)
+	}
+	c.shell = shell
+	return shell, nil
+}
+
+// Put is not implemented yet over WinRM.
+func (c *Conn) Put(ctx context.Context, src, dst string, opts transport.PutOptions) (transport.PutResult, error) {
+	return transport.PutResult{}, fmt.Errorf("host %s: copy %s to %s: file copy is %w", c.cfg.Host, src, dst, ErrNotSupported)
+}
+
+// Get is not implemented yet over WinRM.
+func (c *Conn) Get(ctx context.Context, src, dst string) (transport.PutResult, error) {
+	return transport.PutResult{}, fmt.Errorf("host %s: fetch %s to %s: file copy is %w", c.cfg.Host, src, dst, ErrNotSupported)
+}
+
+// Close deletes the shell on the host. Commands still running in it end.
+func (c *Conn) Close() error {
+	c.mu.Lock()
+	shell := c.shell
+	c.shell = nil
+	c.mu.Unlock()
+
+	if shell == nil {
+		return nil
+	}
+	if err := shell.Close(); err != nil {
+		return fmt.Errorf("host %s: close WinRM shell: %w", c.cfg.Host, err)
+	}
+	return nil
+}

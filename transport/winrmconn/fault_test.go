@@ -1,0 +1,97 @@
+package winrmconn
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+// envelopeFault is the PowerShell remoting form of the MaxEnvelopeSize fault
+// reported in dsccommunity/SharePointDsc issue 670.
+const envelopeFault = `The WinRM client sent a request to the remote WS-Management service and was notified that the request size exceeded the configured MaxEnvelopeSize quota.
+    + CategoryInfo          : LimitsExceeded: [root/Microsoft/...gurationManager:String] [], CimException
+    + FullyQualifiedErrorId : HRESULT 0x80338111`
+
+func soapFault(reason string) string {
+	return `http error 500: <s:Envelope xml:lang="en-US" xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body><s:Fault>` +
+		`<s:Code><s:Value>s:Sender</s:Value></s:Code><s:Reason><s:Text xml:lang="en-US">` + reason +
+		`</s:Text></s:Reason></s:Fault></s:Body></s:Envelope>`
+}
+
+func TestClassifyFault(t *testing.T) {
+	cases := []struct {
+		name    string
+		err     string
+		kind    FaultKind
+		setting string
+	}{
+		{"envelope remoting form", envelopeFault, FaultEnvelopeSize, "MaxEnvelopeSizekb"},
+		{"envelope go client 413", "getting error 413 - RunWithContextWithString", FaultEnvelopeSize, "MaxEnvelopeSizekb"},
+		{"envelope library http error", "http error 413: ", FaultEnvelopeSize, "MaxEnvelopeSizekb"},
+		{"shells per user", soapFault("The WS-Management service cannot process the request. This user is allowed a maximum number of 5 concurrent shells, which has been exceeded. Close existing shells or raise the quota for this user."), FaultShellQuota, "MaxShellsPerUser"},
+		{"operations per user", soapFault("The WS-Management service cannot process the request. This user is allowed a maximum number of 1500 concurrent operations, which has been exceeded."), FaultOperationQuota, "MaxConcurrentOperationsPerUser"},
+		{"memory per shell", soapFault("Exception of type &apos;System.OutOfMemoryException&apos; was thrown."), FaultMemoryQuota, "MaxMemoryPerShellMB"},
+		{"shell not found", soapFault("The request for the Windows Remote Shell with ShellId 1A2B failed because the shell was not found on the server."), FaultShellNotFound, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			inner := errors.New(c.err)
+			err := ClassifyFault(inner)
+
+			var fault *FaultError
+			if !errors.As(err, &fault) {
+				t.Fatalf("ClassifyFault(%q) = %v, want a *FaultError", c.err, err)
+			}
+			if fault.Kind != c.kind {
+				t.Errorf("kind = %q, want %q", fault.Kind, c.kind)
+			}
+			if fault.Setting != c.setting {
+				t.Errorf("setting = %q, want %q", fault.Setting, c.setting)
+			}
+			if !errors.Is(err, inner) {
+				t.Errorf("fault does not wrap the library error")
+			}
+			msg := fault.Message()
+			if c.setting != "" && (!strings.Contains(msg.EN, c.setting) || !strings.Contains(msg.ZH, c.setting)) {
+				t.Errorf("message does not name %s:\nEN %s\nZH %s", c.setting, msg.EN, msg.ZH)
+			}
+			if strings.Contains(msg.EN, "<s:") {
+				t.Errorf("message keeps SOAP markup: %s", msg.EN)
+			}
+		})
+	}
+}
+
+func TestClassifyFaultEnvelopeRemedy(t *testing.T) {
+	var fault *FaultError
+	if !errors.As(ClassifyFault(errors.New(envelopeFault)), &fault) {
+		t.Fatal("envelope fault not classified")
+	}
+	const remedy = `winrm set winrm/config @{MaxEnvelopeSizekb="8192"}`
+	msg := fault.Message()
+	if !strings.Contains(msg.EN, remedy) {
+		t.Errorf("English message lacks %s: %s", remedy, msg.EN)
+	}
+	if !strings.Contains(msg.ZH, remedy) || !strings.Contains(msg.ZH, "命令没有执行") {
+		t.Errorf("Chinese message lacks the remedy or that the command did not run: %s", msg.ZH)
+	}
+	if !strings.Contains(msg.EN, "did not run") {
+		t.Errorf("English message does not say the command did not run: %s", msg.EN)
+	}
+}
+
+func TestClassifyFaultOther(t *testing.T) {
+	for _, text := range []string{
+		"http error 401: ",
+		"dial tcp 127.0.0.1:5986: connect: connection refused",
+		soapFault("The system cannot find the file specified."),
+	} {
+		inner := errors.New(text)
+		if err := ClassifyFault(inner); err != inner {
+			t.Errorf("ClassifyFault(%q) = %v, want the error unchanged", text, err)
+		}
+	}
+	if ClassifyFault(nil) != nil {
+		t.Errorf("ClassifyFault(nil) is not nil")
+	}
+}
