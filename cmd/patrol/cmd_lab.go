@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -31,16 +32,17 @@ func (a *app) labWinRMCommand() *cobra.Command {
 		passwordEnv string
 		useTLS      bool
 		maxEnvelope int
+		auth        []string
 	)
 	cmd := &cobra.Command{
 		Use:   "winrm",
 		Short: a.tr("Serve WinRM with command output replayed from a YAML file", "提供 WinRM 服务，命令输出取自 YAML 重放文件"),
 		Long: a.tr(
-			"Serves WS-Management (shell create, command, receive, signal, delete) with Basic authentication.\n"+
+			"Serves WS-Management (shell create, command, receive, signal, delete) with Basic or NTLM authentication.\n"+
 				"Each command is answered from the first replay entry whose match (a regular expression on the\n"+
 				"command text, with powershell -EncodedCommand decoded) matches; other commands get a SOAP fault.\n"+
 				"Nothing is executed. Stop it with Ctrl-C.",
-			"提供 WS-Management 服务（创建 shell、执行命令、接收输出、发送信号、删除 shell），使用 Basic 认证。\n"+
+			"提供 WS-Management 服务（创建 shell、执行命令、接收输出、发送信号、删除 shell），使用 Basic 或 NTLM 认证。\n"+
 				"每条命令取重放文件中第一个 match（对命令文本的正则表达式，powershell -EncodedCommand 会先解码）\n"+
 				"匹配的条目作答；没有匹配条目的命令返回 SOAP 错误。不会真正执行任何命令。按 Ctrl-C 停止。",
 		),
@@ -62,6 +64,16 @@ func (a *app) labWinRMCommand() *cobra.Command {
 				}
 			}
 
+			var methods []winrmlab.AuthMethod
+			for _, name := range auth {
+				switch m := winrmlab.AuthMethod(strings.ToLower(strings.TrimSpace(name))); m {
+				case winrmlab.AuthBasic, winrmlab.AuthNTLM:
+					methods = append(methods, m)
+				default:
+					return invalid(fmt.Errorf("--auth %q: %s", name, a.tr("use basic, ntlm or both (basic,ntlm)", "请使用 basic、ntlm 或两者（basic,ntlm）")))
+				}
+			}
+
 			entries, err := winrmlab.LoadReplay(replayPath)
 			if err != nil {
 				return invalid(err)
@@ -70,6 +82,7 @@ func (a *app) labWinRMCommand() *cobra.Command {
 				Entries:         entries,
 				User:            user,
 				Password:        password,
+				Auth:            methods,
 				TLS:             useTLS,
 				MaxEnvelopeSize: maxEnvelope * 1024,
 				Logger:          slog.New(slog.NewTextHandler(a.stderr, nil)),
@@ -114,6 +127,7 @@ func (a *app) labWinRMCommand() *cobra.Command {
 	f.StringVar(&password, "password", "", a.tr("password clients must log in with (visible to other local users; prefer --password-env)", "客户端登录所用的密码（本机其他用户可见；建议用 --password-env）"))
 	f.StringVar(&passwordEnv, "password-env", "", a.tr("environment variable that contains the password", "存放密码的环境变量名"))
 	f.BoolVar(&useTLS, "tls", false, a.tr("serve HTTPS with a generated CA, written next to the replay file as NAME-ca.pem", "使用生成的 CA 提供 HTTPS，CA 证书写到重放文件旁，名为 NAME-ca.pem"))
+	f.StringSliceVar(&auth, "auth", []string{string(winrmlab.AuthBasic)}, a.tr("accepted authentication: basic, ntlm, or both as basic,ntlm (NTLM over HTTP also accepts message encryption)", "接受的认证方式：basic、ntlm，或两者 basic,ntlm（HTTP 上的 NTLM 同时支持消息加密）"))
 	f.IntVar(&maxEnvelope, "max-envelope-size", winrmlab.DefaultMaxEnvelopeSize/1024, a.tr("largest request accepted, in KB, like MaxEnvelopeSizekb on Windows", "接受的最大请求，单位 KB，对应 Windows 的 MaxEnvelopeSizekb"))
 	return cmd
 }

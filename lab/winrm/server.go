@@ -48,6 +48,9 @@ type AuthMethod string
 // Authentication schemes.
 const (
 	AuthBasic AuthMethod = "basic"
+	// AuthNTLM is NTLMv2 under the Negotiate and NTLM schemes, with NTLM
+	// message encryption over HTTP when the client negotiates sealing.
+	AuthNTLM AuthMethod = "ntlm"
 )
 
 // Config sets up a Server.
@@ -57,7 +60,7 @@ type Config struct {
 	// User and Password are the only credentials accepted.
 	User     string
 	Password string
-	// Auth lists the accepted schemes; empty means Basic.
+	// Auth lists the accepted schemes (AuthBasic, AuthNTLM); empty means Basic.
 	Auth []AuthMethod
 	// TLS makes Serve speak HTTPS with a certificate signed by a CA generated for this
 	// server (see CACertPEM and WriteCACert).
@@ -73,6 +76,10 @@ type Config struct {
 	// Logger receives one line per request error and per start and stop; nil
 	// discards them.
 	Logger *slog.Logger
+	// Files, when set, is a directory on which the server carries out patrol's
+	// own copy scripts (see files.go) instead of replaying them. C:\x maps to
+	// Files/C/x.
+	Files string
 }
 
 // Server is a replaying WinRM endpoint at /wsman. It is safe for concurrent requests,
@@ -84,6 +91,8 @@ type Server struct {
 	tls  *tls.Config
 
 	caPEM []byte
+	files *fileSystem
+	auth  authCounter
 
 	mu     sync.Mutex
 	shells map[string]*shell
@@ -113,6 +122,9 @@ type command struct {
 
 	stopped  chan struct{}
 	stopOnce sync.Once
+
+	// file is set for a copy script emulated by Config.Files; entry is nil then.
+	file *fileCommand
 }
 
 // New checks the configuration and prepares the TLS certificates when cfg.TLS is set.
@@ -120,7 +132,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.User == "" {
 		return nil, errors.New("winrm lab: no user configured: set the user the client logs in as")
 	}
-	if len(cfg.Entries) == 0 {
+	if len(cfg.Entries) == 0 && cfg.Files == "" {
 		return nil, errors.New("winrm lab: no replay entries: load a replay file with LoadReplay")
 	}
 	if cfg.MaxEnvelopeSize == 0 {
@@ -136,8 +148,8 @@ func New(cfg Config) (*Server, error) {
 		cfg.Auth = []AuthMethod{AuthBasic}
 	}
 	for _, m := range cfg.Auth {
-		if m != AuthBasic {
-			return nil, fmt.Errorf("winrm lab: authentication %q is not supported: use %q", m, AuthBasic)
+		if m != AuthBasic && m != AuthNTLM {
+			return nil, fmt.Errorf("winrm lab: authentication %q is not supported: use %q or %q", m, AuthBasic, AuthNTLM)
 		}
 	}
 
@@ -149,6 +161,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Files != "" {
+		s.files = &fileSystem{root: cfg.Files}
 	}
 
 	if cfg.TLS {
@@ -162,7 +177,7 @@ func New(cfg Config) (*Server, error) {
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("/wsman", s.handle)
-	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 30 * time.Second}
+	s.http = &http.Server{Handler: s.requireAuth(mux), ConnContext: withConnAuth, ReadHeaderTimeout: 30 * time.Second}
 	return s, nil
 }
 
@@ -209,10 +224,6 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "WinRM accepts POST only", http.StatusMethodNotAllowed)
 		return
 	}
-	if !s.authenticate(w, r) {
-		return
-	}
-
 	body, err := io.ReadAll(io.LimitReader(r.Body, int64(s.cfg.MaxEnvelopeSize)+1))
 	if err != nil {
 		s.log.Warn("read request body", "err", err)
@@ -298,6 +309,15 @@ func (s *Server) startCommand(req *request) ([]byte, *fault) {
 	}
 
 	text := commandText(req.Body.CommandLine.Command, req.Body.CommandLine.Arguments)
+	if file := s.startFileCommand(text); file != nil {
+		cmd := &command{id: strings.ToUpper(newID()), text: text, file: file, stopped: make(chan struct{})}
+		s.mu.Lock()
+		sh.commands[cmd.id] = cmd
+		s.mu.Unlock()
+		s.log.Info("copy command started", "shell", sh.id, "command_id", cmd.id)
+		return commandResponse(req.Header.MessageID, cmd.id), nil
+	}
+
 	var entry *Entry
 	for i := range s.cfg.Entries {
 		if s.cfg.Entries[i].Match.MatchString(text) {
@@ -339,6 +359,9 @@ func (s *Server) receive(r *http.Request, req *request) ([]byte, *fault) {
 	cmd, f := s.lookupCommand(req.shellID(), req.Body.Receive.DesiredStream.CommandID)
 	if f != nil {
 		return nil, f
+	}
+	if cmd.file != nil {
+		return s.receiveFile(r, req, cmd)
 	}
 
 	if wait := time.Until(cmd.readyAt); wait > 0 {
@@ -417,7 +440,8 @@ func next(data []byte, sent *int, size int) []byte {
 	return chunk
 }
 
-// send accepts stdin and discards it; replay entries do not depend on input yet.
+// send accepts stdin. Emulated copy scripts read it; replayed commands discard it,
+// because replay entries do not depend on input yet.
 func (s *Server) send(req *request) ([]byte, *fault) {
 	if req.Body.Send == nil {
 		return nil, &fault{status: http.StatusBadRequest, subcode: "w:SchemaValidationError", message: "the Send request has no rsp:Send element"}
@@ -430,6 +454,11 @@ func (s *Server) send(req *request) ([]byte, *fault) {
 		cmd.mu.Lock()
 		cmd.stdin += len(stream.Data)
 		cmd.mu.Unlock()
+		if cmd.file != nil {
+			if f := sendFile(cmd, stream.Data, stream.End); f != nil {
+				return nil, f
+			}
+		}
 	}
 	return sendResponse(req.Header.MessageID), nil
 }
@@ -535,24 +564,6 @@ func (c *command) isStopped() bool {
 	default:
 		return false
 	}
-}
-
-// authenticate checks the Authorization header and sends 401 with the accepted
-// schemes when it is missing or wrong.
-func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) bool {
-	user, password, ok := r.BasicAuth()
-	if ok && s.accepts(AuthBasic) && s.credentialsMatch(user, password) {
-		return true
-	}
-	if ok {
-		s.log.Warn("authentication failed", "scheme", "basic", "user", user, "remote", r.RemoteAddr)
-	}
-
-	if s.accepts(AuthBasic) {
-		w.Header().Add("WWW-Authenticate", `Basic realm="WSMAN"`)
-	}
-	w.WriteHeader(http.StatusUnauthorized)
-	return false
 }
 
 func (s *Server) accepts(m AuthMethod) bool {
