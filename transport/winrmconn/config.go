@@ -67,6 +67,11 @@ type Config struct {
 
 	ConnectTimeout   time.Duration
 	OperationTimeout time.Duration
+
+	// CopyChunkSize is the number of file bytes Put sends in one WinRM Send
+	// request. Zero means MaxCopyChunkSize(DefaultEnvelopeSize); Validate
+	// rejects larger values, which the host would refuse.
+	CopyChunkSize int
 }
 
 // ConfigFromHost builds the Config of an inventory host. The password is read
@@ -145,6 +150,10 @@ func (c Config) Validate() error {
 		}
 	default:
 		return fmt.Errorf("host %s: auth %q is not supported over WinRM: use ntlm, basic or cert", c.Host, c.Auth)
+	}
+
+	if maxChunk := MaxCopyChunkSize(DefaultEnvelopeSize); c.CopyChunkSize < 0 || c.CopyChunkSize > maxChunk {
+		return fmt.Errorf("host %s: copy chunk size %d is out of range: give 0 for the largest (%d bytes) or a smaller positive number of bytes", c.Host, c.CopyChunkSize, maxChunk)
 	}
 
 	if c.CAFile != "" && !c.HTTPS {

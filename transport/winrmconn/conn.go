@@ -194,12 +194,9 @@ func (c *Conn) Run(ctx context.Context, cmd transport.Command) (transport.Result
 		defer cancel()
 	}
 
-	line, fits := PowerShellCommandLine(script)
-	if !fits {
-		line, err = c.upload(ctx, script)
-		if err != nil {
-			return transport.Result{}, err
-		}
+	line, err := c.commandLine(ctx, script)
+	if err != nil {
+		return transport.Result{}, err
 	}
 
 	stdout, stderr, code, err := c.execute(ctx, line, cmd.Stdin)
@@ -243,6 +240,16 @@ func commandScript(cmd transport.Command) (string, error) {
 	return b.String(), nil
 }
 
+// commandLine returns the command line that runs script: the script itself
+// when it fits, else the loader of a script uploaded first.
+func (c *Conn) commandLine(ctx context.Context, script string) (string, error) {
+	line, fits := PowerShellCommandLine(script)
+	if fits {
+		return line, nil
+	}
+	return c.upload(ctx, script)
+}
+
 // upload sends a long script in pieces with ChunkedScript and returns the
 // command line that runs it.
 func (c *Conn) upload(ctx context.Context, script string) (string, error) {
@@ -275,24 +282,34 @@ func randomName() (string, error) {
 // execute runs one command line in the shared shell, opening a new shell once
 // when the host has closed the old one.
 func (c *Conn) execute(ctx context.Context, line string, stdin io.Reader) (stdout, stderr []byte, code int, err error) {
-	shell, err := c.currentShell()
+	command, err := c.start(ctx, line)
 	if err != nil {
 		return nil, nil, 0, err
+	}
+	return c.collect(ctx, command, stdin)
+}
+
+// start starts one command line in the shared shell, opening a new shell once
+// when the host has closed the old one. The caller reads the command's output
+// until it ends.
+func (c *Conn) start(ctx context.Context, line string) (*winrm.Command, error) {
+	shell, err := c.currentShell()
+	if err != nil {
+		return nil, err
 	}
 
 	command, err := shell.ExecuteWithContext(ctx, line)
 	var fault *FaultError
 	if err != nil && errors.As(ClassifyFault(err), &fault) && fault.Kind == FaultShellNotFound {
 		if shell, err = c.reopenShell(shell); err != nil {
-			return nil, nil, 0, err
+			return nil, err
 		}
 		command, err = shell.ExecuteWithContext(ctx, line)
 	}
 	if err != nil {
-		return nil, nil, 0, c.runError(ctx, err)
+		return nil, c.runError(ctx, err)
 	}
-
-	return c.collect(ctx, command, stdin)
+	return command, nil
 }
 
 // collect feeds stdin, gathers the output of command and waits for its end or
@@ -390,16 +407,6 @@ func (c *Conn) reopenShell(old *winrm.Shell) (*winrm.Shell, error) {
 	}
 	c.shell = shell
 	return shell, nil
-}
-
-// Put is not implemented yet over WinRM.
-func (c *Conn) Put(ctx context.Context, src, dst string, opts transport.PutOptions) (transport.PutResult, error) {
-	return transport.PutResult{}, fmt.Errorf("host %s: copy %s to %s: file copy is %w", c.cfg.Host, src, dst, ErrNotSupported)
-}
-
-// Get is not implemented yet over WinRM.
-func (c *Conn) Get(ctx context.Context, src, dst string) (transport.PutResult, error) {
-	return transport.PutResult{}, fmt.Errorf("host %s: fetch %s to %s: file copy is %w", c.cfg.Host, src, dst, ErrNotSupported)
 }
 
 // Close deletes the shell on the host. Commands still running in it end.
