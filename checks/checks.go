@@ -37,6 +37,9 @@ func Specs() []*module.Spec {
 		timeSpec(),
 		hotfixSpec(),
 		rebootSpec(),
+		eventLogSpec(),
+		uptimeSpec(),
+		schedTaskSpec(),
 	}
 	for _, s := range specs {
 		withWindowsRun(s)
