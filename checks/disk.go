@@ -38,6 +38,10 @@ type diskUsage struct {
 	Inodes []DFRow
 	// Problems are lines the probe could not use (df errors, unparsed rows).
 	Problems []string
+	// ProblemItem and ProblemText name and explain the finding Problems give;
+	// empty means df's wording.
+	ProblemItem string
+	ProblemText i18n.Text
 }
 
 type diskProbe func(ctx context.Context, env *module.Env, wantInodes bool) (diskUsage, *module.Finding)
@@ -169,10 +173,14 @@ func evaluateDisk(usage diskUsage, opts diskOptions) []module.Finding {
 	}
 
 	if len(usage.Problems) > 0 {
-		findings = append(findings, errorFinding(diskCheck, "df", i18n.T(
-			"df could not read every filesystem; the mounts it skipped are not checked",
-			"df 未能读取全部文件系统；被跳过的挂载点未检查",
-		), usage.Problems))
+		item, text := usage.ProblemItem, usage.ProblemText
+		if item == "" {
+			item, text = "df", i18n.T(
+				"df could not read every filesystem; the mounts it skipped are not checked",
+				"df 未能读取全部文件系统；被跳过的挂载点未检查",
+			)
+		}
+		findings = append(findings, errorFinding(diskCheck, item, text, usage.Problems))
 	}
 	return findings
 }

@@ -33,5 +33,13 @@ func probeDiskWindows(ctx context.Context, env *module.Env, _ bool) (diskUsage, 
 		), append(outputEvidence(out), skipped...))
 		return diskUsage{}, &f
 	}
-	return diskUsage{Blocks: rows, Problems: skipped}, nil
+	return diskUsage{
+		Blocks:      rows,
+		Problems:    skipped,
+		ProblemItem: "Win32_LogicalDisk",
+		ProblemText: i18n.T(
+			"some local disks report no size (no file system, or not ready) and are not checked",
+			"部分本地磁盘没有容量信息（未格式化或未就绪），未检查",
+		),
+	}, nil
 }

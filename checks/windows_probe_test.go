@@ -69,7 +69,7 @@ func TestWindowsHostGetsWindowsProbes(t *testing.T) {
 		// want are the items and statuses expected, in order.
 		want []string
 	}{
-		{diskCheck, nil, []string{"C: fail", "D: ok", "df error"}},
+		{diskCheck, nil, []string{"C: fail", "D: ok", "Win32_LogicalDisk error"}},
 		{serviceCheck, module.Args{"units": []any{"OracleServiceORCL", "WinRM"}, "failed": true},
 			[]string{"OracleServiceORCL fail", "WinRM ok", "OracleServiceORCL fail"}},
 		{firewallCheck, nil, []string{"Domain profile ok", "Private profile ok", "Public profile fail"}},

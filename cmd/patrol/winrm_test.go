@@ -94,6 +94,9 @@ func startReplayedWindows(t *testing.T, dir, user, password string) (port, caFil
 	for _, e := range []struct{ match, file string }{
 		{"Win32_QuickFixEngineering", "constructed-win2012r2-zh-hotfix-probe.txt"},
 		{"CBSRebootPending", "constructed-win2012r2-reboot-signals.txt"},
+		{"Win32_OperatingSystem", "constructed-win2012r2-uptime-probe.txt"},
+		{"w32tm /query /status", "constructed-win2012r2-zh-time-probe.txt"},
+		{"Get-WinEvent", "constructed-win2012r2-zh-eventlog-probe.csv"},
 		{"Win32_LogicalDisk", "constructed-win2012r2-logicaldisk.csv"},
 		{"Win32_Service", "constructed-win2012r2-zh-services.csv"},
 		{"Get-NetFirewallProfile", "constructed-win2012r2-firewall-profiles.csv"},
@@ -166,13 +169,18 @@ func TestInspectMonthlyMixedEstate(t *testing.T) {
 			Name      string `json:"name"`
 			Reachable bool   `json:"reachable"`
 			Items     []struct {
-				Check string `json:"check"`
+				Check  string `json:"check"`
+				Item   string `json:"item"`
+				Status string `json:"status"`
 			} `json:"items"`
 		} `json:"hosts"`
 	}
 	if err := json.Unmarshal(data, &rep); err != nil {
 		t.Fatal(err)
 	}
+	// The recordings hold two items that cannot be measured on purpose: a disk
+	// without a file system and a log the host does not keep.
+	expectedErrors := map[string]bool{"check.disk Win32_LogicalDisk": true, "check.eventlog HardwareEvents": true}
 	checksOf := map[string]map[string]bool{}
 	for _, h := range rep.Hosts {
 		if !h.Reachable {
@@ -181,14 +189,18 @@ func TestInspectMonthlyMixedEstate(t *testing.T) {
 		checksOf[h.Name] = map[string]bool{}
 		for _, it := range h.Items {
 			checksOf[h.Name][it.Check] = true
+			if h.Name == "seal-db-1" && it.Status == "error" && !expectedErrors[it.Check+" "+it.Item] {
+				t.Errorf("seal-db-1 %s %s could not be measured from the replayed output", it.Check, it.Item)
+			}
 		}
 	}
 	if len(rep.Hosts) != 3 {
 		t.Fatalf("report covers %d hosts, want 3: %v", len(rep.Hosts), checksOf)
 	}
 	for host, want := range map[string][]string{
-		"seal-app-1":  {"check.disk", "check.memory", "check.firewall"},
-		"seal-db-1":   {"check.disk", "check.service", "check.firewall", "check.hotfix", "check.reboot_pending"},
+		"seal-app-1": {"check.disk", "check.memory", "check.firewall"},
+		"seal-db-1": {"check.disk", "check.service", "check.firewall", "check.hotfix", "check.reboot_pending",
+			"check.uptime", "check.time", "check.eventlog"},
 		"patrol-host": {"check.disk", "check.memory"},
 	} {
 		for _, check := range want {
