@@ -40,6 +40,8 @@ func Specs() []*module.Spec {
 		eventLogSpec(),
 		uptimeSpec(),
 		schedTaskSpec(),
+		antivirusSpec(),
+		iisSpec(),
 	}
 	for _, s := range specs {
 		withWindowsRun(s)
