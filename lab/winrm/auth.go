@@ -133,6 +133,7 @@ func (s *Server) authenticateNTLM(w http.ResponseWriter, r *http.Request, conn *
 			s.unauthorized(w, conn)
 			return
 		}
+		challenge = s.withoutSealing(challenge, state)
 		conn.challenge = state
 		w.Header().Set("WWW-Authenticate", scheme+" "+base64.StdEncoding.EncodeToString(challenge))
 		w.WriteHeader(http.StatusUnauthorized)

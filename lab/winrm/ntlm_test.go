@@ -11,8 +11,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/masterzen/winrm"
+
+	"patrol/transport/winrmconn"
 )
 
 func TestNTOWFv2KnownAnswer(t *testing.T) {
@@ -36,6 +39,17 @@ func encryptedClient(t *testing.T, port int, password string) *winrm.Client {
 			t.Fatalf("NewEncryption: %v", err)
 		}
 		return enc
+	}})
+}
+
+// sealedClient logs in with patrol's NTLM transport, which seals every
+// message and never falls back to unencrypted NTLM.
+func sealedClient(t *testing.T, port int, password string) *winrm.Client {
+	if password == "" {
+		password = testPassword
+	}
+	return newClient(t, port, clientOptions{password: password, decorate: func() winrm.Transporter {
+		return winrmconn.NewSealedNTLM(testUser, password, 5*time.Second)
 	}})
 }
 
@@ -193,16 +207,58 @@ func TestNTLMEncryptedRun(t *testing.T) {
 
 func TestNTLMEncryptedWrongPassword(t *testing.T) {
 	srv, _, port := startRecordingServer(t, Config{Auth: []AuthMethod{AuthNTLM}})
-	client := encryptedClient(t, port, "wrong")
+	client := sealedClient(t, port, "wrong")
 
 	_, _, _, err := client.RunCmdWithContext(context.Background(), "hostname")
 	if err == nil || !strings.Contains(err.Error(), "401") {
 		t.Fatalf("err = %v, want HTTP 401", err)
 	}
-	// masterzen/winrm retries a failed encryption handshake as plain NTLM,
-	// so this client makes two attempts; the transport avoids the retry.
-	if n := srv.AuthAttempts(); n != 2 {
-		t.Errorf("authentication attempts = %d, want 2 from this client", n)
+	if n := srv.AuthAttempts(); n != 1 {
+		t.Errorf("authentication attempts = %d, want 1", n)
+	}
+}
+
+func TestNTLMRefuseSealing(t *testing.T) {
+	srv, recorder, port := startRecordingServer(t, Config{Auth: []AuthMethod{AuthNTLM}, RefuseSealing: true})
+
+	// The library's transport ignores the missing sealing flags and gets 400
+	// for its encrypted request.
+	if _, _, _, err := encryptedClient(t, port, "").RunCmdWithContext(context.Background(), "hostname"); err == nil {
+		t.Error("library encrypted client: want an error from a server that refuses sealing")
+	}
+
+	// patrol's transport stops at the CHALLENGE, before logging in.
+	before := srv.AuthAttempts()
+	_, _, _, err := sealedClient(t, port, "").RunCmdWithContext(context.Background(), "hostname")
+	if err == nil || !strings.Contains(err.Error(), "NTLM message encryption") {
+		t.Errorf("sealed client err = %v, want the host to be reported as not agreeing to NTLM message encryption", err)
+	}
+	if n := srv.AuthAttempts() - before; n != 0 {
+		t.Errorf("sealed client authentication attempts = %d, want 0", n)
+	}
+	if traffic := recorder.traffic(); bytes.Contains(traffic, []byte("hostname")) {
+		t.Error("the command text crossed the network in plaintext")
+	}
+}
+
+func TestNTLMSealedClientRun(t *testing.T) {
+	srv, recorder, port := startRecordingServer(t, Config{Auth: []AuthMethod{AuthNTLM}})
+	client := sealedClient(t, port, "")
+
+	stdout, _, code, err := client.RunCmdWithContext(context.Background(), "wmic qfe get HotFixID,InstalledOn /format:list")
+	if err != nil {
+		t.Fatalf("run over sealed NTLM: %v", err)
+	}
+	if code != 0 || !strings.Contains(stdout, "HotFixID=") {
+		t.Errorf("got stdout %q code %d, want the recorded wmic output", stdout, code)
+	}
+	if n := srv.AuthAttempts(); n != 1 {
+		t.Errorf("authentication attempts = %d, want 1 login for the whole command", n)
+	}
+	for _, plain := range []string{"wmic qfe", "rsp:CommandLine", "Envelope"} {
+		if bytes.Contains(recorder.traffic(), []byte(plain)) {
+			t.Errorf("request traffic contains plaintext %q", plain)
+		}
 	}
 }
 

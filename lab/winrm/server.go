@@ -80,6 +80,9 @@ type Config struct {
 	// own copy scripts (see files.go) instead of replaying them. C:\x maps to
 	// Files/C/x.
 	Files string
+	// RefuseSealing makes NTLM logins offer no signing or sealing, like a host
+	// that does not agree to NTLM message encryption.
+	RefuseSealing bool
 }
 
 // Server is a replaying WinRM endpoint at /wsman. It is safe for concurrent requests,

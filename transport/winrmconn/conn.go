@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/masterzen/winrm"
-	"github.com/masterzen/winrm/soap"
 
 	"patrol/transport"
 )
@@ -31,6 +30,9 @@ var ErrNotSupported = errors.New("not yet supported over WinRM")
 type Conn struct {
 	cfg    Config
 	client *winrm.Client
+	// transport is closed with the connection when the client's transport
+	// keeps a connection of its own (SealedNTLM), else nil.
+	transport io.Closer
 
 	mu    sync.Mutex
 	shell *winrm.Shell
@@ -45,24 +47,27 @@ func Dial(ctx context.Context, cfg Config) (*Conn, error) {
 		return nil, err
 	}
 
-	client, err := newClient(cfg)
+	client, closer, err := newClient(cfg)
 	if err != nil {
 		return nil, err
 	}
-	c := &Conn{cfg: cfg, client: client}
+	c := &Conn{cfg: cfg, client: client, transport: closer}
 
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	shell, err := client.CreateShell()
 	if err != nil {
+		c.closeTransport()
 		return nil, c.dialError(err)
 	}
 	c.shell = shell
 	return c, nil
 }
 
-func newClient(cfg Config) (*winrm.Client, error) {
+// newClient builds the winrm client of cfg. closer, when not nil, closes the
+// connection its transport keeps open.
+func newClient(cfg Config) (client *winrm.Client, closer io.Closer, err error) {
 	endpoint := &winrm.Endpoint{
 		Host:  cfg.Address,
 		Port:  cfg.Port,
@@ -73,7 +78,7 @@ func newClient(cfg Config) (*winrm.Client, error) {
 	if cfg.CAFile != "" {
 		pem, err := os.ReadFile(cfg.CAFile)
 		if err != nil {
-			return nil, fmt.Errorf("host %s: read ca_file: %w", cfg.Host, err)
+			return nil, nil, fmt.Errorf("host %s: read ca_file: %w", cfg.Host, err)
 		}
 		endpoint.CACert = pem
 	}
@@ -86,61 +91,30 @@ func newClient(cfg Config) (*winrm.Client, error) {
 	case cfg.Auth == AuthCert:
 		cert, err := os.ReadFile(cfg.CertFile)
 		if err != nil {
-			return nil, fmt.Errorf("host %s: read cert_file: %w", cfg.Host, err)
+			return nil, nil, fmt.Errorf("host %s: read cert_file: %w", cfg.Host, err)
 		}
 		key, err := os.ReadFile(cfg.CertKeyFile)
 		if err != nil {
-			return nil, fmt.Errorf("host %s: read cert_key_file: %w", cfg.Host, err)
+			return nil, nil, fmt.Errorf("host %s: read cert_key_file: %w", cfg.Host, err)
 		}
 		endpoint.Cert, endpoint.Key = cert, key
 		params.TransportDecorator = func() winrm.Transporter { return winrm.NewClientAuthRequestWithDial(dial) }
 	case cfg.Auth == AuthNTLM && cfg.HTTPS, cfg.Auth == AuthNTLM && cfg.InsecureHTTP:
 		params.TransportDecorator = func() winrm.Transporter { return winrm.NewClientNTLMWithDial(dial) }
 	case cfg.Auth == AuthNTLM:
-		// NOTE: in this winrm version the encrypting transport dials with
-		// http.DefaultClient (no connect timeout) and, when its NTLM session
-		// setup fails, retries the message as plain NTLM. The host rejects
-		// that retry unless it allows unencrypted traffic, but the message
-		// itself has crossed the network unencrypted.
-		params.TransportDecorator = func() winrm.Transporter {
-			enc, err := winrm.NewEncryption("ntlm")
-			if err != nil {
-				return failingTransport{err}
-			}
-			return &lockedTransport{inner: enc}
-		}
+		// Plain HTTP without insecure_http: every message is sealed, and a
+		// host that does not agree to sealing is an error, never plaintext.
+		sealed := NewSealedNTLM(cfg.User, cfg.Password, cfg.ConnectTimeout)
+		params.TransportDecorator = func() winrm.Transporter { return sealed }
+		closer = sealed
 	}
 	// Basic authentication uses the library's default transport.
 
-	client, err := winrm.NewClientWithParameters(endpoint, cfg.User, cfg.Password, params)
+	client, err = winrm.NewClientWithParameters(endpoint, cfg.User, cfg.Password, params)
 	if err != nil {
-		return nil, fmt.Errorf("host %s: set up WinRM client: %w", cfg.Host, err)
+		return nil, nil, fmt.Errorf("host %s: set up WinRM client: %w", cfg.Host, err)
 	}
-	return client, nil
-}
-
-// lockedTransport serializes requests, because the winrm library's NTLM
-// encryption transport keeps the session of the request in progress in its
-// own fields.
-type lockedTransport struct {
-	mu    sync.Mutex
-	inner winrm.Transporter
-}
-
-func (t *lockedTransport) Transport(e *winrm.Endpoint) error { return t.inner.Transport(e) }
-
-func (t *lockedTransport) Post(c *winrm.Client, m *soap.SoapMessage) (string, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.inner.Post(c, m)
-}
-
-type failingTransport struct{ err error }
-
-func (t failingTransport) Transport(*winrm.Endpoint) error { return t.err }
-
-func (t failingTransport) Post(*winrm.Client, *soap.SoapMessage) (string, error) {
-	return "", t.err
+	return client, closer, nil
 }
 
 // dialError sorts an error of the first request into the reasons of
@@ -158,7 +132,10 @@ func (c *Conn) dialError(err error) error {
 	var netErr net.Error
 	var urlErr *url.Error
 	switch {
-	case strings.Contains(text, "http error 401"), strings.Contains(text, "http response error: 401"):
+	case errors.Is(err, errSealingRejected):
+		reason = "negotiation"
+		err = fmt.Errorf("%s does not accept NTLM-encrypted WinRM messages over HTTP, so no WinRM message was sent: use HTTPS (tls: true), or set insecure_http: true to send messages unencrypted: %w", c.cfg.Address, err)
+	case errors.Is(err, errLoginRejected), strings.Contains(text, "http error 401"), strings.Contains(text, "http response error: 401"):
 		reason = "auth"
 		err = fmt.Errorf("%s rejected the user name or password (%s authentication): check user and the variable named by password_env: %w", c.cfg.Address, c.cfg.Auth, err)
 	case strings.Contains(text, "x509:") || strings.Contains(text, "tls: "):
@@ -419,8 +396,15 @@ func (c *Conn) Close() error {
 	if shell == nil {
 		return nil
 	}
+	defer c.closeTransport()
 	if err := shell.Close(); err != nil {
 		return fmt.Errorf("host %s: close WinRM shell: %w", c.cfg.Host, err)
 	}
 	return nil
+}
+
+func (c *Conn) closeTransport() {
+	if c.transport != nil {
+		_ = c.transport.Close()
+	}
 }

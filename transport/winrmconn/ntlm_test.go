@@ -52,14 +52,19 @@ func (c *recordingConn) Read(p []byte) (int, error) {
 // startNTLMLab runs the lab server over plain HTTP with NTLM authentication.
 func startNTLMLab(t *testing.T) (*winrmlab.Server, *recordingListener, int) {
 	t.Helper()
+	return startNTLMLabWith(t, winrmlab.Config{})
+}
+
+// startNTLMLabWith is startNTLMLab with the other server settings of cfg.
+func startNTLMLabWith(t *testing.T, cfg winrmlab.Config) (*winrmlab.Server, *recordingListener, int) {
+	t.Helper()
 	entries, err := winrmlab.ParseReplay("replay.yml", labReplay(t))
 	if err != nil {
 		t.Fatalf("parse replay: %v", err)
 	}
-	srv, err := winrmlab.New(winrmlab.Config{
-		Entries: entries, User: labUser, Password: labPassword,
-		Auth: []winrmlab.AuthMethod{winrmlab.AuthNTLM},
-	})
+	cfg.Entries, cfg.User, cfg.Password = entries, labUser, labPassword
+	cfg.Auth = []winrmlab.AuthMethod{winrmlab.AuthNTLM}
+	srv, err := winrmlab.New(cfg)
 	if err != nil {
 		t.Fatalf("start lab server: %v", err)
 	}
@@ -168,12 +173,44 @@ func TestNTLMEncryptedWrongPassword(t *testing.T) {
 	if !errors.As(err, &u) || u.Reason != "auth" {
 		t.Errorf("Dial error = %v, want an unreachable error with reason auth", err)
 	}
-	// TODO: want exactly 1. The winrm library retries a failed encryption
-	// handshake as unencrypted NTLM, so a wrong password costs two attempts
-	// until the transport stops using that fallback.
-	t.Logf("authentication attempts: %d", srv.AuthAttempts())
-	if n := srv.AuthAttempts(); n < 1 || n > 2 {
-		t.Errorf("authentication attempts = %d, want 1 (2 with the library's retry)", n)
+	if n := srv.AuthAttempts(); n != 1 {
+		t.Errorf("authentication attempts = %d, want 1", n)
+	}
+}
+
+func TestNTLMEncryptedRefusedSealing(t *testing.T) {
+	srv, recorder, port := startNTLMLabWith(t, winrmlab.Config{RefuseSealing: true})
+
+	_, err := Dial(context.Background(), ntlmConfig(port, false))
+	var u *transport.UnreachableError
+	if !errors.As(err, &u) || u.Reason != "negotiation" {
+		t.Errorf("Dial error = %v, want an unreachable error with reason negotiation", err)
+	}
+	if !errors.Is(err, errSealingRejected) {
+		t.Errorf("Dial error = %v, want errSealingRejected", err)
+	}
+	if n := srv.AuthAttempts(); n != 0 {
+		t.Errorf("authentication attempts = %d, want 0 (no login without sealing)", n)
+	}
+	traffic := recorder.traffic()
+	for _, plain := range []string{"Envelope", "windows/shell", "multipart/encrypted"} {
+		if bytes.Contains(traffic, []byte(plain)) {
+			t.Errorf("request traffic contains %q, want only the NTLM handshake", plain)
+		}
+	}
+}
+
+func TestNTLMInsecureHTTPStillUnencrypted(t *testing.T) {
+	_, recorder, port := startNTLMLabWith(t, winrmlab.Config{RefuseSealing: true})
+	conn, err := Dial(context.Background(), ntlmConfig(port, true))
+	if err != nil {
+		t.Fatalf("Dial with insecure_http: %v", err)
+	}
+	defer conn.Close()
+
+	runQuser(t, conn)
+	if !bytes.Contains(recorder.traffic(), []byte("Envelope")) {
+		t.Error("insecure_http traffic has no plaintext SOAP, want the explicit unencrypted mode")
 	}
 }
 
