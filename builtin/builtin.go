@@ -1,5 +1,5 @@
 // Package builtin holds the general-purpose modules: command, shell, script, copy,
-// fetch and wait_for. Inspection checks live in package checks.
+// fetch, wait_for and reboot. Inspection checks live in package checks.
 package builtin
 
 import (
@@ -10,7 +10,7 @@ import (
 // Specs returns the declarations of every builtin module.
 func Specs() []*module.Spec {
 	return []*module.Spec{
-		commandSpec(), shellSpec(), scriptSpec(), copySpec(), fetchSpec(), waitForSpec(),
+		commandSpec(), shellSpec(), scriptSpec(), copySpec(), fetchSpec(), waitForSpec(), rebootSpec(),
 	}
 }
 

@@ -623,7 +623,7 @@ func TestWaitForCancel(t *testing.T) {
 }
 
 func TestSpecsDeclareChanges(t *testing.T) {
-	changes := map[string]bool{"command": true, "shell": true, "script": true, "copy": true, "fetch": false, "wait_for": false}
+	changes := map[string]bool{"command": true, "shell": true, "script": true, "copy": true, "fetch": false, "wait_for": false, "reboot": true}
 	for _, s := range builtin.Specs() {
 		want, ok := changes[s.Name]
 		if !ok {

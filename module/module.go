@@ -93,6 +93,12 @@ type Env struct {
 	// BaseDir is the folder relative local paths (copy and script src) are
 	// resolved against: the playbook's folder. Empty means the working folder.
 	BaseDir string
+	// Reconnect closes the host's connection, dials the host again with the
+	// run's dialer and makes the new connection the one Conn and every later
+	// task of the run use. Modules that restart the host (reboot) call it. On
+	// failure the host has no open connection until the next call succeeds.
+	// Nil when the caller cannot dial again, as in tests that build an Env.
+	Reconnect func(ctx context.Context) (transport.Connection, error)
 }
 
 // LocalPath resolves a path on the patrol machine against BaseDir.

@@ -16,7 +16,7 @@ import (
 // host failed or was unreachable. A failed task stops the host unless it has
 // ignore_errors; a failed check does not, so one bad item never hides the others.
 func (r *run) runHost(ctx context.Context, play *playbooks.Play, hs *hostState) bool {
-	conn, err := r.connect(ctx, hs)
+	_, err := r.connect(ctx, hs)
 	if err != nil && ctx.Err() != nil {
 		// The run was interrupted while connecting: the host is not unreachable.
 		return false
@@ -38,7 +38,7 @@ func (r *run) runHost(ctx context.Context, play *playbooks.Play, hs *hostState) 
 		if !r.selectedByTags(play, task) {
 			continue
 		}
-		status := r.runTask(ctx, play, task, hs, conn)
+		status := r.runTask(ctx, play, task, hs)
 		switch {
 		case status == StatusUnreachable:
 			hs.stopped = true
@@ -73,12 +73,12 @@ func (r *run) selectedByTags(play *playbooks.Play, task *playbooks.Task) bool {
 
 // runTask runs one task, once per loop item, registers its result and returns the
 // worst status among its items.
-func (r *run) runTask(ctx context.Context, play *playbooks.Play, task *playbooks.Task, hs *hostState, conn transport.Connection) string {
+func (r *run) runTask(ctx context.Context, play *playbooks.Play, task *playbooks.Task, hs *hostState) string {
 	vars := r.vars(play, hs)
 	base := TaskResult{Host: hs.host.Name, Play: play.Name, Task: task.DisplayName(), Module: task.Module, Check: task.Spec.Check}
 
 	if task.Loop == nil {
-		tr := r.runItem(ctx, play, task, hs, conn, vars, base)
+		tr := r.runItem(ctx, play, task, hs, vars, base)
 		r.register(task, hs, registeredValue(tr))
 		return tr.Status
 	}
@@ -107,7 +107,7 @@ func (r *run) runTask(ctx context.Context, play *playbooks.Play, task *playbooks
 			break
 		}
 		itemVars := withVar(vars, "item", item)
-		tr := r.runItem(ctx, play, task, hs, conn, itemVars, base)
+		tr := r.runItem(ctx, play, task, hs, itemVars, base)
 		reg := registeredValue(tr)
 		reg["item"] = item
 		results = append(results, reg)
@@ -131,7 +131,7 @@ func (r *run) runTask(ctx context.Context, play *playbooks.Play, task *playbooks
 // task's retries and timeout; the result is recorded before it returns. The
 // result is named with the task's name rendered, such as "install {{ .item }}"
 // as "install nginx".
-func (r *run) runItem(ctx context.Context, play *playbooks.Play, task *playbooks.Task, hs *hostState, conn transport.Connection, vars map[string]any, tr TaskResult) TaskResult {
+func (r *run) runItem(ctx context.Context, play *playbooks.Play, task *playbooks.Task, hs *hostState, vars map[string]any, tr TaskResult) TaskResult {
 	tr.Task = task.RenderName(vars)
 	tr.Start = r.opts.Now()
 	defer func() {
@@ -156,6 +156,13 @@ func (r *run) runItem(ctx context.Context, play *playbooks.Play, task *playbooks
 		return tr
 	}
 
+	// A reboot task before this one may have replaced the connection, and a
+	// failed reconnect may have left none: connect dials again then.
+	conn, err := r.connect(ctx, hs)
+	if err != nil {
+		tr.Status, tr.Err, tr.Error = StatusUnreachable, err.Error(), err
+		return tr
+	}
 	env := &module.Env{
 		Host:      hs.host,
 		Conn:      conn,
@@ -165,6 +172,13 @@ func (r *run) runItem(ctx context.Context, play *playbooks.Play, task *playbooks
 		Log:       r.opts.Log.With("host", hs.host.Name, "task", task.DisplayName(), "module", task.Module),
 		Now:       r.opts.Now,
 		BaseDir:   r.opts.BaseDir,
+	}
+	env.Reconnect = func(ctx context.Context) (transport.Connection, error) {
+		conn, err := r.reconnect(ctx, hs)
+		if err == nil {
+			env.Conn = conn
+		}
+		return conn, err
 	}
 	for attempt := 0; ; attempt++ {
 		res, err := callModule(ctx, task, env, args)

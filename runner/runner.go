@@ -157,9 +157,12 @@ type run struct {
 type hostState struct {
 	host *inventory.Host
 
-	connOnce sync.Once
-	conn     transport.Connection
-	connErr  error
+	// connMu guards the connection fields: Env.Reconnect replaces the
+	// connection while the run is going on.
+	connMu  sync.Mutex
+	dialed  bool
+	conn    transport.Connection
+	connErr error
 
 	// stopped is set when the host failed or was unreachable: later plays skip it.
 	stopped    bool
@@ -325,23 +328,52 @@ func (r *run) hostState(h *inventory.Host) *hostState {
 	return hs
 }
 
-// connect opens the host's connection once for the whole run.
+// connect returns the host's connection. The first call dials it and later
+// calls reuse it (or its dial error) for the whole run, except after a failed
+// reconnect, which left the host with no connection: then it dials again.
 func (r *run) connect(ctx context.Context, hs *hostState) (transport.Connection, error) {
-	hs.connOnce.Do(func() {
+	hs.connMu.Lock()
+	defer hs.connMu.Unlock()
+	if !hs.dialed || (hs.conn == nil && hs.connErr == nil) {
+		hs.dialed = true
 		hs.conn, hs.connErr = r.opts.Dial(ctx, hs.host)
-	})
+	}
 	return hs.conn, hs.connErr
+}
+
+// reconnect closes the host's connection and dials it again; the new
+// connection replaces the old one for every later task. It backs Env.Reconnect.
+func (r *run) reconnect(ctx context.Context, hs *hostState) (transport.Connection, error) {
+	hs.connMu.Lock()
+	defer hs.connMu.Unlock()
+	if hs.conn != nil {
+		if err := hs.conn.Close(); err != nil {
+			r.opts.Log.Debug("close connection before reconnecting", "host", hs.host.Name, "err", err)
+		}
+	}
+	hs.dialed = true
+	hs.conn, hs.connErr = nil, nil
+
+	conn, err := r.opts.Dial(ctx, hs.host)
+	if err != nil {
+		return nil, err
+	}
+	hs.conn = conn
+	return conn, nil
 }
 
 func (r *run) closeConnections() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, hs := range r.hosts {
+		hs.connMu.Lock()
 		if hs.conn != nil {
 			if err := hs.conn.Close(); err != nil {
 				r.opts.Log.Debug("close connection", "host", hs.host.Name, "err", err)
 			}
+			hs.conn = nil
 		}
+		hs.connMu.Unlock()
 	}
 }
 
