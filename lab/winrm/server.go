@@ -83,6 +83,12 @@ type Config struct {
 	// RefuseSealing makes NTLM logins offer no signing or sealing, like a host
 	// that does not agree to NTLM message encryption.
 	RefuseSealing bool
+	// SimulateReboot makes the server play a host that restarts on
+	// shutdown.exe /r and answers the boot time probe itself (see reboot.go).
+	SimulateReboot bool
+	// RebootDownTime is how long a simulated reboot keeps the host
+	// unreachable; zero means DefaultRebootDownTime.
+	RebootDownTime time.Duration
 }
 
 // Server is a replaying WinRM endpoint at /wsman. It is safe for concurrent requests,
@@ -95,7 +101,10 @@ type Server struct {
 
 	caPEM []byte
 	files *fileSystem
+	tasks taskTable
 	auth  authCounter
+
+	reboot *rebootSim
 
 	mu     sync.Mutex
 	shells map[string]*shell
@@ -126,7 +135,8 @@ type command struct {
 	stopped  chan struct{}
 	stopOnce sync.Once
 
-	// file is set for a copy script emulated by Config.Files; entry is nil then.
+	// file is set for a copy script emulated by Config.Files or a task script
+	// (tasks.go); entry is nil then.
 	file *fileCommand
 }
 
@@ -161,6 +171,7 @@ func New(cfg Config) (*Server, error) {
 		log:    cfg.Logger,
 		shells: map[string]*shell{},
 		closed: make(chan struct{}),
+		reboot: newRebootSim(cfg),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -180,7 +191,7 @@ func New(cfg Config) (*Server, error) {
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("/wsman", s.handle)
-	s.http = &http.Server{Handler: s.requireAuth(mux), ConnContext: withConnAuth, ReadHeaderTimeout: 30 * time.Second}
+	s.http = &http.Server{Handler: s.whileUp(s.requireAuth(mux)), ConnContext: withConnAuth, ReadHeaderTimeout: 30 * time.Second}
 	return s, nil
 }
 
@@ -312,7 +323,11 @@ func (s *Server) startCommand(req *request) ([]byte, *fault) {
 	}
 
 	text := commandText(req.Body.CommandLine.Command, req.Body.CommandLine.Arguments)
-	if file := s.startFileCommand(text); file != nil {
+	file := s.startFileCommand(text)
+	if file == nil {
+		file = s.startTaskCommand(text)
+	}
+	if file != nil {
 		cmd := &command{id: strings.ToUpper(newID()), text: text, file: file, stopped: make(chan struct{})}
 		s.mu.Lock()
 		sh.commands[cmd.id] = cmd
@@ -321,8 +336,11 @@ func (s *Server) startCommand(req *request) ([]byte, *fault) {
 		return commandResponse(req.Header.MessageID, cmd.id), nil
 	}
 
-	var entry *Entry
+	entry := s.rebootEntry(text)
 	for i := range s.cfg.Entries {
+		if entry != nil {
+			break
+		}
 		if s.cfg.Entries[i].Match.MatchString(text) {
 			entry = &s.cfg.Entries[i]
 			break

@@ -261,3 +261,10 @@ func isSHA256Hex(s string) bool {
 	}
 	return true
 }
+
+// Match checks that text is template with each placeholder filled as Fill
+// fills it, and returns the unquoted values by placeholder name. Sibling
+// script packages (taskscript) parse their own templates with it.
+func Match(template, text string) (map[string]string, bool) {
+	return matchTemplate(template, text)
+}

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"encoding/json"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	winrmlab "patrol/lab/winrm"
+)
+
+// TestWinRMOperationsChecks runs check.schedtask, check.antivirus and
+// check.iis on a Windows host played by the WinRM lab over HTTPS, replaying
+// the constructed probe outputs the checks' table tests read, and expects
+// the findings those outputs describe.
+func TestWinRMOperationsChecks(t *testing.T) {
+	home, dir := t.TempDir(), t.TempDir()
+	var replay strings.Builder
+	// The IIS entry comes first: first match wins, and only its script
+	// calls Get-Website.
+	for _, e := range []struct{ match, file string }{
+		{"Get-Website", "constructed-win2012r2-iis-webadministration-probe.txt"},
+		{"Get-ScheduledTask", "constructed-win2012r2-schedtasks.csv"},
+		{"LastWriteTime", "constructed-win2012r2-antivirus-file-probe.txt"},
+	} {
+		data, err := os.ReadFile(filepath.Join("..", "..", "checks", "testdata", e.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		replay.WriteString("- match: " + e.match + "\n  stdout: " + jsonString(t, string(data)) + "\n")
+	}
+	path := writeFile(t, filepath.Join(dir, "seal-web.yml"), replay.String())
+	entries, err := winrmlab.LoadReplay(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := winrmlab.New(winrmlab.Config{Entries: entries, User: "Administrator", Password: "s3cret-Pw", TLS: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	caFile, err := srv.WriteCACert(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	inv := writeFile(t, filepath.Join(dir, "inventory.yml"), `hosts:
+  seal-web-1:
+    address: 127.0.0.1
+    port: `+portOf(ln)+`
+    connection: winrm
+    auth: basic
+    tls: true
+    ca_file: `+caFile+`
+    user: Administrator
+    password_env: SEAL_WEB_PASSWORD
+    os: win2012r2
+    system: seal
+`)
+	book := writeFile(t, filepath.Join(dir, "ops.yml"), `- hosts: all
+  tasks:
+    - check.schedtask: {tasks: [OracleFullBackup, '\Backup\CopyToNAS', '\Backup\Weekly', ArchiveLogs, NoSuchTask]}
+    - check.antivirus: {path: 'C:\Program Files (x86)\Rising\RAV\Data\virlib.dat'}
+    - check.iis: {sites: [ReportServer], app_pools: [OAAppPool]}
+`)
+
+	res := runPatrolEnv(t, []string{"PATROL_HOME=" + home, "PATROL_INVENTORY=", "PATROL_LANG=en", "SEAL_WEB_PASSWORD=s3cret-Pw"},
+		dir, "run", book, "-i", inv, "-o", "json")
+
+	if res.code != exitFailed {
+		t.Fatalf("exit code = %d, want 1 (a failed backup task and a stopped pool)\nstdout:\n%s\nstderr:\n%s", res.code, res.stdout, res.stderr)
+	}
+	got := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(res.stdout), "\n") {
+		var r jsonResult
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatalf("output line %q: %v", line, err)
+		}
+		var items []string
+		for _, f := range r.Findings {
+			items = append(items, f.Item+" "+string(f.Status))
+		}
+		got[r.Module] = strings.Join(items, "; ")
+	}
+	// The same statuses as the checks' own tests give these recordings,
+	// except that no max_age is set, so the age of a run does not count.
+	want := map[string]string{
+		"check.schedtask": `OracleFullBackup ok; \Backup\CopyToNAS fail; \Backup\Weekly warn; ArchiveLogs fail; NoSuchTask fail`,
+		"check.antivirus": `C:\Program Files (x86)\Rising\RAV\Data\virlib.dat warn`,
+		"check.iis":       "site ReportServer ok; app pool OAAppPool fail",
+	}
+	for module, findings := range want {
+		if got[module] != findings {
+			t.Errorf("%s findings = %q, want %q", module, got[module], findings)
+		}
+	}
+}
