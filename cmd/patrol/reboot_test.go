@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"log/slog"
-	"net"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -25,43 +24,12 @@ func TestWinRMRebootWaitsForHost(t *testing.T) {
 	// this entry when the reboot module reported two boot times.
 	replay := writeFile(t, filepath.Join(dir, "rebooting.yml"),
 		"- match: 'after reboot: boot_time=\\d{4}-\\S+Z -> boot_time=\\d{4}-\\S+Z'\n  stdout: \"WIN-LAB\\r\\n\"\n")
-	entries, err := winrmlab.LoadReplay(replay)
-	if err != nil {
-		t.Fatal(err)
-	}
 	labLog := &syncBuffer{}
-	srv, err := winrmlab.New(winrmlab.Config{
-		Entries: entries, User: "Administrator", Password: "s3cret-Pw", TLS: true,
+	port, caFile := startLab(t, replay, winrmlab.Config{
 		SimulateReboot: true, RebootDownTime: 3 * time.Second,
 		Logger: slog.New(slog.NewTextHandler(labLog, nil)),
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	caFile, err := srv.WriteCACert(replay)
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	inv := writeFile(t, filepath.Join(dir, "inventory.yml"), `hosts:
-  seal-db-1:
-    address: 127.0.0.1
-    port: `+portOf(ln)+`
-    connection: winrm
-    auth: basic
-    tls: true
-    ca_file: `+caFile+`
-    user: Administrator
-    password_env: SEAL_DB_PASSWORD
-    os: win2012r2
-    system: seal
-`)
+	inv := writeFile(t, filepath.Join(dir, "inventory.yml"), "hosts:\n"+windowsHost("seal-db-1", port, caFile, "SEAL_DB_PASSWORD"))
 	book := writeFile(t, filepath.Join(dir, "reboot.yml"), `- hosts: all
   tasks:
     - name: restart
@@ -72,7 +40,7 @@ func TestWinRMRebootWaitsForHost(t *testing.T) {
       when: "{{ ne .r.data.boot_identity_before .r.data.boot_identity_after }}"
 `)
 
-	res := runPatrolEnv(t, []string{"PATROL_HOME=" + home, "PATROL_INVENTORY=", "PATROL_LANG=en", "SEAL_DB_PASSWORD=s3cret-Pw"},
+	res := runPatrolEnv(t, []string{"PATROL_HOME=" + home, "PATROL_INVENTORY=", "PATROL_LANG=en", "SEAL_DB_PASSWORD=" + labPassword},
 		dir, "run", book, "-i", inv, "-o", "json")
 
 	if res.code != exitOK {
@@ -95,7 +63,7 @@ func TestWinRMRebootWaitsForHost(t *testing.T) {
 	if !strings.Contains(labLog.String(), "host down") {
 		t.Errorf("the lab host never went down:\n%s", labLog)
 	}
-	if strings.Contains(res.stdout+res.stderr, "s3cret-Pw") {
+	if strings.Contains(res.stdout+res.stderr, labPassword) {
 		t.Error("the WinRM password appears in patrol's output")
 	}
 }

@@ -2,8 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"net"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,53 +15,15 @@ import (
 // the findings those outputs describe.
 func TestWinRMOperationsChecks(t *testing.T) {
 	home, dir := t.TempDir(), t.TempDir()
-	var replay strings.Builder
 	// The IIS entry comes first: first match wins, and only its script
 	// calls Get-Website.
-	for _, e := range []struct{ match, file string }{
+	replay := replayOfTestdata(t, filepath.Join(dir, "seal-web.yml"), []recorded{
 		{"Get-Website", "constructed-win2012r2-iis-webadministration-probe.txt"},
 		{"Get-ScheduledTask", "constructed-win2012r2-schedtasks.csv"},
 		{"LastWriteTime", "constructed-win2012r2-antivirus-file-probe.txt"},
-	} {
-		data, err := os.ReadFile(filepath.Join("..", "..", "checks", "testdata", e.file))
-		if err != nil {
-			t.Fatal(err)
-		}
-		replay.WriteString("- match: " + e.match + "\n  stdout: " + jsonString(t, string(data)) + "\n")
-	}
-	path := writeFile(t, filepath.Join(dir, "seal-web.yml"), replay.String())
-	entries, err := winrmlab.LoadReplay(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := winrmlab.New(winrmlab.Config{Entries: entries, User: "Administrator", Password: "s3cret-Pw", TLS: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	caFile, err := srv.WriteCACert(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	inv := writeFile(t, filepath.Join(dir, "inventory.yml"), `hosts:
-  seal-web-1:
-    address: 127.0.0.1
-    port: `+portOf(ln)+`
-    connection: winrm
-    auth: basic
-    tls: true
-    ca_file: `+caFile+`
-    user: Administrator
-    password_env: SEAL_WEB_PASSWORD
-    os: win2012r2
-    system: seal
-`)
+	})
+	port, caFile := startLab(t, replay, winrmlab.Config{})
+	inv := writeFile(t, filepath.Join(dir, "inventory.yml"), "hosts:\n"+windowsHost("seal-web-1", port, caFile, "SEAL_WEB_PASSWORD"))
 	book := writeFile(t, filepath.Join(dir, "ops.yml"), `- hosts: all
   tasks:
     - check.schedtask: {tasks: [OracleFullBackup, '\Backup\CopyToNAS', '\Backup\Weekly', ArchiveLogs, NoSuchTask]}
@@ -71,7 +31,7 @@ func TestWinRMOperationsChecks(t *testing.T) {
     - check.iis: {sites: [ReportServer], app_pools: [OAAppPool]}
 `)
 
-	res := runPatrolEnv(t, []string{"PATROL_HOME=" + home, "PATROL_INVENTORY=", "PATROL_LANG=en", "SEAL_WEB_PASSWORD=s3cret-Pw"},
+	res := runPatrolEnv(t, []string{"PATROL_HOME=" + home, "PATROL_INVENTORY=", "PATROL_LANG=en", "SEAL_WEB_PASSWORD=" + labPassword},
 		dir, "run", book, "-i", inv, "-o", "json")
 
 	if res.code != exitFailed {
