@@ -56,7 +56,16 @@ func startLab(t *testing.T) (port int, caFile string) {
 	if err != nil {
 		t.Fatalf("parse replay: %v", err)
 	}
-	srv, err := winrmlab.New(winrmlab.Config{Entries: entries, User: labUser, Password: labPassword, TLS: true})
+	_, port, caFile = serveLab(t, winrmlab.Config{Entries: entries})
+	return port, caFile
+}
+
+// serveLab starts the lab server over HTTPS with the test credentials and
+// cfg's other settings, and returns it, its port and a file with its CA.
+func serveLab(t *testing.T, cfg winrmlab.Config) (srv *winrmlab.Server, port int, caFile string) {
+	t.Helper()
+	cfg.User, cfg.Password, cfg.TLS = labUser, labPassword, true
+	srv, err := winrmlab.New(cfg)
 	if err != nil {
 		t.Fatalf("start lab server: %v", err)
 	}
@@ -75,7 +84,18 @@ func startLab(t *testing.T) (port int, caFile string) {
 	if err := os.WriteFile(caFile, srv.CACertPEM(), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return l.Addr().(*net.TCPAddr).Port, caFile
+	return srv, l.Addr().(*net.TCPAddr).Port, caFile
+}
+
+// dialLab opens a connection to a lab server and closes it when the test ends.
+func dialLab(t *testing.T, port int, caFile string) *Conn {
+	t.Helper()
+	conn, err := Dial(context.Background(), labConfig(port, caFile))
+	if err != nil {
+		t.Fatalf("Dial: %v", err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	return conn
 }
 
 func labConfig(port int, caFile string) Config {

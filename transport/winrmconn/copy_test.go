@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"io"
 	"math/rand/v2"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,31 +21,8 @@ import (
 func startFileLab(t *testing.T) (*Conn, string) {
 	t.Helper()
 	root := t.TempDir()
-	srv, err := winrmlab.New(winrmlab.Config{User: labUser, Password: labPassword, TLS: true, Files: root})
-	if err != nil {
-		t.Fatalf("start lab server: %v", err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(l) }()
-	t.Cleanup(func() {
-		_ = srv.Close()
-		<-served
-	})
-
-	caFile := filepath.Join(t.TempDir(), "ca.pem")
-	if err := os.WriteFile(caFile, srv.CACertPEM(), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	conn, err := Dial(context.Background(), labConfig(l.Addr().(*net.TCPAddr).Port, caFile))
-	if err != nil {
-		t.Fatalf("Dial: %v", err)
-	}
-	t.Cleanup(func() { _ = conn.Close() })
-	return conn, root
+	_, port, caFile := serveLab(t, winrmlab.Config{Files: root})
+	return dialLab(t, port, caFile), root
 }
 
 // writeRandomFile writes size bytes from a seeded ChaCha8 generator, which is

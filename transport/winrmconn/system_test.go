@@ -3,9 +3,6 @@ package winrmconn
 import (
 	"context"
 	"errors"
-	"net"
-	"os"
-	"path/filepath"
 	"regexp"
 	"testing"
 	"time"
@@ -39,31 +36,8 @@ func startTaskLab(t *testing.T) (*Conn, *winrmlab.Server) {
 	if err != nil {
 		t.Fatalf("parse replay: %v", err)
 	}
-	srv, err := winrmlab.New(winrmlab.Config{Entries: entries, User: labUser, Password: labPassword, TLS: true})
-	if err != nil {
-		t.Fatalf("start lab server: %v", err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(l) }()
-	t.Cleanup(func() {
-		_ = srv.Close()
-		<-served
-	})
-
-	caFile := filepath.Join(t.TempDir(), "ca.pem")
-	if err := os.WriteFile(caFile, srv.CACertPEM(), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	conn, err := Dial(context.Background(), labConfig(l.Addr().(*net.TCPAddr).Port, caFile))
-	if err != nil {
-		t.Fatalf("Dial: %v", err)
-	}
-	t.Cleanup(func() { _ = conn.Close() })
-	return conn, srv
+	srv, port, caFile := serveLab(t, winrmlab.Config{Entries: entries})
+	return dialLab(t, port, caFile), srv
 }
 
 func TestRunAsSystemReturnsWusaExitCodesAsData(t *testing.T) {
