@@ -89,6 +89,9 @@ type Config struct {
 	// RebootDownTime is how long a simulated reboot keeps the host
 	// unreachable; zero means DefaultRebootDownTime.
 	RebootDownTime time.Duration
+	// MaxShellsPerUser, when above zero, makes shell Create fail with the
+	// QuotaLimit fault while that many shells are open (see faults.go).
+	MaxShellsPerUser int
 }
 
 // Server is a replaying WinRM endpoint at /wsman. It is safe for concurrent requests,
@@ -273,6 +276,9 @@ func (s *Server) dispatch(r *http.Request, req *request) ([]byte, *fault) {
 	id := req.Header.MessageID
 	switch req.Header.Action {
 	case actionCreate:
+		if f := s.shellQuotaFault(); f != nil {
+			return nil, f
+		}
 		return s.createShell(r, req), nil
 	case actionCommand:
 		return s.startCommand(req)

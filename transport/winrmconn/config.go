@@ -75,9 +75,8 @@ type Config struct {
 }
 
 // ConfigFromHost builds the Config of an inventory host. The password is read
-// from the variable named by password_env. The client certificate of
-// auth: cert comes from the host variables cert_file and cert_key_file,
-// because inventory.Host has no fields for them yet.
+// from the variable named by password_env; auth: cert needs no password and
+// uses the host's cert_file and cert_key_file instead.
 func ConfigFromHost(h *inventory.Host, opts Options) (Config, error) {
 	getenv := opts.Getenv
 	if getenv == nil {
@@ -93,6 +92,8 @@ func ConfigFromHost(h *inventory.Host, opts Options) (Config, error) {
 		User:             h.User,
 		InsecureHTTP:     h.InsecureHTTP,
 		CAFile:           h.CAFile,
+		CertFile:         h.CertFile,
+		CertKeyFile:      h.CertKeyFile,
 		ConnectTimeout:   opts.ConnectTimeout,
 		OperationTimeout: opts.OperationTimeout,
 	}
@@ -111,8 +112,6 @@ func ConfigFromHost(h *inventory.Host, opts Options) (Config, error) {
 	if cfg.OperationTimeout == 0 {
 		cfg.OperationTimeout = DefaultOperationTimeout
 	}
-	cfg.CertFile, _ = h.Vars["cert_file"].(string)
-	cfg.CertKeyFile, _ = h.Vars["cert_key_file"].(string)
 
 	if cfg.Auth != AuthCert {
 		if h.PasswordEnv == "" {
@@ -146,7 +145,7 @@ func (c Config) Validate() error {
 			return fmt.Errorf("host %s: certificate authentication needs HTTPS: set tls: true", c.Host)
 		}
 		if c.CertFile == "" || c.CertKeyFile == "" {
-			return fmt.Errorf("host %s: certificate authentication needs the host variables cert_file and cert_key_file (PEM client certificate and key)", c.Host)
+			return fmt.Errorf("host %s: certificate authentication needs the inventory settings cert_file and cert_key_file (PEM client certificate and key)", c.Host)
 		}
 	default:
 		return fmt.Errorf("host %s: auth %q is not supported over WinRM: use ntlm, basic or cert", c.Host, c.Auth)

@@ -24,7 +24,8 @@ func TestConfigFromHost(t *testing.T) {
 		{"basic over insecure http", inventory.Host{Name: "a", Auth: "basic", InsecureHTTP: true, Port: 15985, PasswordEnv: "SEAL_DB_PASSWORD"}, 15985, ""},
 		{"cert over http rejected", inventory.Host{Name: "a", Auth: "cert"}, 0, "needs HTTPS"},
 		{"cert without files", inventory.Host{Name: "a", Auth: "cert", TLS: true}, 0, "cert_file"},
-		{"cert with files", inventory.Host{Name: "a", Auth: "cert", TLS: true, Vars: map[string]any{"cert_file": "c.pem", "cert_key_file": "k.pem"}}, 5986, ""},
+		{"cert files as variables ignored", inventory.Host{Name: "a", Auth: "cert", TLS: true, Vars: map[string]any{"cert_file": "c.pem", "cert_key_file": "k.pem"}}, 0, "cert_file"},
+		{"cert with files", inventory.Host{Name: "a", Auth: "cert", TLS: true, CertFile: "c.pem", CertKeyFile: "k.pem"}, 5986, ""},
 		{"kerberos rejected", inventory.Host{Name: "a", Auth: "kerberos", PasswordEnv: "SEAL_DB_PASSWORD"}, 0, "not supported"},
 		{"no password_env", inventory.Host{Name: "a"}, 0, "password_env is missing"},
 		{"empty password variable", inventory.Host{Name: "a", PasswordEnv: "UNSET_VAR"}, 0, "UNSET_VAR"},
@@ -47,6 +48,9 @@ func TestConfigFromHost(t *testing.T) {
 			}
 			if cfg.Auth != AuthCert && cfg.Password != "secret" {
 				t.Errorf("password not read from password_env")
+			}
+			if cfg.CertFile != c.host.CertFile || cfg.CertKeyFile != c.host.CertKeyFile {
+				t.Errorf("cert files = %q, %q, want %q, %q", cfg.CertFile, cfg.CertKeyFile, c.host.CertFile, c.host.CertKeyFile)
 			}
 		})
 	}

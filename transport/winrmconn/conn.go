@@ -30,6 +30,7 @@ var ErrNotSupported = errors.New("not yet supported over WinRM")
 type Conn struct {
 	cfg    Config
 	client *winrm.Client
+	faults *faultCheck
 	// transport is closed with the connection when the client's transport
 	// keeps a connection of its own (SealedNTLM), else nil.
 	transport io.Closer
@@ -47,11 +48,11 @@ func Dial(ctx context.Context, cfg Config) (*Conn, error) {
 		return nil, err
 	}
 
-	client, closer, err := newClient(cfg)
+	client, check, closer, err := newClient(cfg)
 	if err != nil {
 		return nil, err
 	}
-	c := &Conn{cfg: cfg, client: client, transport: closer}
+	c := &Conn{cfg: cfg, client: client, faults: check, transport: closer}
 
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -65,9 +66,10 @@ func Dial(ctx context.Context, cfg Config) (*Conn, error) {
 	return c, nil
 }
 
-// newClient builds the winrm client of cfg. closer, when not nil, closes the
+// newClient builds the winrm client of cfg. Its transport is wrapped in
+// check, which turns SOAP faults into errors. closer, when not nil, closes the
 // connection its transport keeps open.
-func newClient(cfg Config) (client *winrm.Client, closer io.Closer, err error) {
+func newClient(cfg Config) (client *winrm.Client, check *faultCheck, closer io.Closer, err error) {
 	endpoint := &winrm.Endpoint{
 		Host:  cfg.Address,
 		Port:  cfg.Port,
@@ -78,7 +80,7 @@ func newClient(cfg Config) (client *winrm.Client, closer io.Closer, err error) {
 	if cfg.CAFile != "" {
 		pem, err := os.ReadFile(cfg.CAFile)
 		if err != nil {
-			return nil, nil, fmt.Errorf("host %s: read ca_file: %w", cfg.Host, err)
+			return nil, nil, nil, fmt.Errorf("host %s: read ca_file: %w", cfg.Host, err)
 		}
 		endpoint.CACert = pem
 	}
@@ -91,11 +93,11 @@ func newClient(cfg Config) (client *winrm.Client, closer io.Closer, err error) {
 	case cfg.Auth == AuthCert:
 		cert, err := os.ReadFile(cfg.CertFile)
 		if err != nil {
-			return nil, nil, fmt.Errorf("host %s: read cert_file: %w", cfg.Host, err)
+			return nil, nil, nil, fmt.Errorf("host %s: read cert_file: %w", cfg.Host, err)
 		}
 		key, err := os.ReadFile(cfg.CertKeyFile)
 		if err != nil {
-			return nil, nil, fmt.Errorf("host %s: read cert_key_file: %w", cfg.Host, err)
+			return nil, nil, nil, fmt.Errorf("host %s: read cert_key_file: %w", cfg.Host, err)
 		}
 		endpoint.Cert, endpoint.Key = cert, key
 		params.TransportDecorator = func() winrm.Transporter { return winrm.NewClientAuthRequestWithDial(dial) }
@@ -107,14 +109,22 @@ func newClient(cfg Config) (client *winrm.Client, closer io.Closer, err error) {
 		sealed := NewSealedNTLM(cfg.User, cfg.Password, cfg.ConnectTimeout)
 		params.TransportDecorator = func() winrm.Transporter { return sealed }
 		closer = sealed
+	default:
+		// Basic authentication: the transport the library uses by default.
+		params.TransportDecorator = func() winrm.Transporter { return winrm.NewClientWithDial(dial) }
 	}
-	// Basic authentication uses the library's default transport.
+	inner := params.TransportDecorator
+	check = &faultCheck{host: cfg.Host}
+	params.TransportDecorator = func() winrm.Transporter {
+		check.inner = inner()
+		return check
+	}
 
 	client, err = winrm.NewClientWithParameters(endpoint, cfg.User, cfg.Password, params)
 	if err != nil {
-		return nil, nil, fmt.Errorf("host %s: set up WinRM client: %w", cfg.Host, err)
+		return nil, nil, nil, fmt.Errorf("host %s: set up WinRM client: %w", cfg.Host, err)
 	}
-	return client, closer, nil
+	return client, check, closer, nil
 }
 
 // dialError sorts an error of the first request into the reasons of
@@ -294,7 +304,7 @@ func (c *Conn) start(ctx context.Context, line string) (*winrm.Command, error) {
 // after its receive request in progress returns, within one operation timeout.
 func (c *Conn) collect(ctx context.Context, command *winrm.Command, stdin io.Reader) ([]byte, []byte, int, error) {
 	var outBuf, errBuf bytes.Buffer
-	var outErr, errErr error
+	var outErr, errErr, inErr error
 	var wg sync.WaitGroup
 	wg.Add(3)
 
@@ -303,9 +313,16 @@ func (c *Conn) collect(ctx context.Context, command *winrm.Command, stdin io.Rea
 		// End of input is always sent, so that a program that reads stdin
 		// does not wait for input that never comes.
 		if stdin != nil {
-			_, _ = io.Copy(command.Stdin, stdin)
+			_, inErr = io.Copy(command.Stdin, stdin)
 		}
-		_ = command.Stdin.Close()
+		if err := command.Stdin.Close(); inErr == nil {
+			inErr = err
+		}
+		if inErr != nil {
+			// The host rejected the input, so the command would wait for
+			// the rest of it: stop the command.
+			_ = command.Close()
+		}
 	}()
 	go func() {
 		defer wg.Done()
@@ -329,10 +346,25 @@ func (c *Conn) collect(ctx context.Context, command *winrm.Command, stdin io.Rea
 		return nil, nil, 0, c.runError(ctx, ctx.Err())
 	}
 
+	if inErr != nil {
+		return nil, nil, 0, c.runError(ctx, c.inputError(inErr))
+	}
 	if err := errors.Join(outErr, errErr); err != nil {
 		return nil, nil, 0, c.runError(ctx, err)
 	}
 	return outBuf.Bytes(), errBuf.Bytes(), command.ExitCode(), nil
+}
+
+// inputError explains a failed write to a command's stdin. The library
+// returns io.ErrShortWrite when a Send request fails, so the fault the host
+// sent is added from the transport.
+func (c *Conn) inputError(err error) error {
+	if errors.Is(err, io.ErrShortWrite) && c.faults != nil {
+		if fault := c.faults.sendFault(); fault != nil {
+			return fmt.Errorf("send stdin: %w", fault)
+		}
+	}
+	return fmt.Errorf("send stdin: %w", err)
 }
 
 // runError wraps an error that stopped a command: a timeout wraps

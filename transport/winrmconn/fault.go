@@ -102,10 +102,16 @@ func ClassifyFault(err error) error {
 	if err == nil {
 		return nil
 	}
-	if kind, ok := classifyFaultText(err.Error()); ok {
+	// The library keeps the fault of a Command response in
+	// ExecuteCommandError.Body, out of its error text.
+	text := err.Error()
+	if body := faultBody(err); body != "" {
+		text = body
+	}
+	if kind, ok := classifyFaultText(err.Error() + "\n" + text); ok {
 		for _, r := range faultRules {
 			if r.kind == kind {
-				return &FaultError{Kind: kind, Setting: r.setting, Remedy: r.remedy, Detail: faultReason(err.Error()), Err: err}
+				return &FaultError{Kind: kind, Setting: r.setting, Remedy: r.remedy, Detail: faultReason(text), Err: err}
 			}
 		}
 	}
