@@ -348,6 +348,15 @@ func (m *model) checkHost(h *Host, def *hostDef, set map[string]entry) {
 		m.problemAt(at("auth"), msg("host %q uses WinRM certificate authentication, which needs HTTPS; set tls: true",
 			"主机 %q 使用 WinRM 证书认证，必须走 HTTPS；请设置 tls: true", h.Name))
 	}
+	if h.Connection == ConnWinRM && h.Auth == "cert" {
+		for _, key := range []string{"cert_file", "cert_key_file"} {
+			if _, ok := set[key]; ok {
+				continue
+			}
+			m.problemAt(at("auth"), msg("host %q uses WinRM certificate authentication but %s is not set; give the PEM client certificate in cert_file and its key in cert_key_file",
+				"主机 %q 使用 WinRM 证书认证，但未设置 %s；请在 cert_file 中填写 PEM 客户端证书，在 cert_key_file 中填写其私钥", h.Name, key))
+		}
+	}
 	if slices.Contains(h.Jump, h.Name) {
 		m.problemAt(at("jump"), msg("host %q lists itself as a jump host; remove it from jump",
 			"主机 %q 把自己列为跳板机；请从 jump 中删除它", h.Name))

@@ -59,6 +59,11 @@ type Host struct {
 	TLS          bool   `json:"tls,omitempty"`
 	InsecureHTTP bool   `json:"insecure_http,omitempty"`
 	CAFile       string `json:"ca_file,omitempty"`
+	// CertFile is the PEM client certificate of auth: cert. The host maps it to a
+	// local Windows account, so no password is sent.
+	CertFile string `json:"cert_file,omitempty"`
+	// CertKeyFile is the PEM private key of CertFile.
+	CertKeyFile string `json:"cert_key_file,omitempty"`
 
 	// Groups are the names of every group the host belongs to, directly or through
 	// child groups, sorted.

@@ -172,6 +172,13 @@ func TestLoadInvalid(t *testing.T) {
 		{"address-with-port.yml", []string{`3:14: address "127.0.0.1:2222" contains a port; write the address alone and the port as port: 2222`}},
 		{"winrm-basic-http.yml", []string{`6:13: host "win1" uses WinRM basic authentication over HTTP, which sends the password in clear text; set tls: true`}},
 		{"tls-and-http.yml", []string{`5:20: host "win1" sets both tls and insecure_http`}},
+		{"winrm-cert-http.yml", []string{`4:11: host "win1" uses WinRM certificate authentication, which needs HTTPS; set tls: true`}},
+		{"winrm-cert-files.yml", []string{
+			`5:11: host "win1" uses WinRM certificate authentication but cert_file is not set; give the PEM client certificate in cert_file and its key in cert_key_file`,
+			`5:11: host "win1" uses WinRM certificate authentication but cert_key_file is not set`,
+			`9:11: host "win2" uses WinRM certificate authentication but cert_key_file is not set`,
+			`17:13: host "win3" uses WinRM certificate authentication but cert_file is not set`,
+		}},
 		{"bad-jump.yml", []string{
 			`3:11: host "web1" lists itself as a jump host`,
 			`5:11: invalid jump host "ops@127.0.0.9:99999"; write an inventory host name or user@address:port`,

@@ -73,6 +73,7 @@ func TestSchemaKeysLoad(t *testing.T) {
 		"known_hosts_file": "/tmp/known_hosts", "become": "true", "become_user": "oracle",
 		"become_password_env": "SUDO_PASS", "os": "win2012r2", "system": "seal", "auth": "ntlm",
 		"tls": "true", "insecure_http": "false", "ca_file": "/tmp/ca.pem",
+		"cert_file": "/tmp/client.pem", "cert_key_file": "/tmp/client-key.pem",
 	}
 	s := loadSchema(t)
 
@@ -99,7 +100,8 @@ func TestSchemaKeysLoad(t *testing.T) {
 	}
 	win2 := inv.Host("win2")
 	if win2.Port != 2222 || win2.User != "ops" || win2.OS != "win2012r2" || win2.Agent == nil || *win2.Agent ||
-		!win2.TLS || win2.CAFile != "/tmp/ca.pem" || !slices.Equal(win2.Jump, []string{"bastion"}) {
+		!win2.TLS || win2.CAFile != "/tmp/ca.pem" ||
+		win2.CertFile != "/tmp/client.pem" || win2.CertKeyFile != "/tmp/client-key.pem" || !slices.Equal(win2.Jump, []string{"bastion"}) {
 		t.Errorf("win2 = %+v, want every setting from the windows group vars", win2)
 	}
 }

@@ -90,6 +90,8 @@ var settings = []setting{
 	{"tls", parseBool("tls"), func(h *Host, v any) { h.TLS = v.(bool) }},
 	{"insecure_http", parseBool("insecure_http"), func(h *Host, v any) { h.InsecureHTTP = v.(bool) }},
 	{"ca_file", parseString("ca_file"), func(h *Host, v any) { h.CAFile = v.(string) }},
+	{"cert_file", parseString("cert_file"), func(h *Host, v any) { h.CertFile = v.(string) }},
+	{"cert_key_file", parseString("cert_key_file"), func(h *Host, v any) { h.CertKeyFile = v.(string) }},
 }
 
 // SettingKeys returns the names of the connection settings, which are valid both
@@ -137,6 +139,8 @@ var ansibleKeys = map[string]string{
 	"ansible_winrm_transport":      "auth",
 	"ansible_winrm_scheme":         "tls",
 	"ansible_winrm_ca_trust_path":  "ca_file",
+	"ansible_winrm_cert_pem":       "cert_file",
+	"ansible_winrm_cert_key_pem":   "cert_key_file",
 }
 
 func scalar(n *yaml.Node) (string, bool) {

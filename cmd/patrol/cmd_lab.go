@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -33,6 +34,8 @@ func (a *app) labWinRMCommand() *cobra.Command {
 		useTLS      bool
 		maxEnvelope int
 		auth        []string
+		reboot      bool
+		rebootDown  time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "winrm",
@@ -56,6 +59,9 @@ func (a *app) labWinRMCommand() *cobra.Command {
 			}
 			if maxEnvelope <= 0 {
 				return invalid(fmt.Errorf("--max-envelope-size %d: %s", maxEnvelope, a.tr("use a positive number of KB such as 500", "请使用正数（单位 KB），例如 500")))
+			}
+			if rebootDown <= 0 {
+				return invalid(fmt.Errorf("--reboot-down-time %s: %s", rebootDown, a.tr("use a positive duration such as 3s", "请使用正的时长，例如 3s")))
 			}
 			if passwordEnv != "" {
 				password = os.Getenv(passwordEnv)
@@ -85,6 +91,8 @@ func (a *app) labWinRMCommand() *cobra.Command {
 				Auth:            methods,
 				TLS:             useTLS,
 				MaxEnvelopeSize: maxEnvelope * 1024,
+				SimulateReboot:  reboot,
+				RebootDownTime:  rebootDown,
 				Logger:          slog.New(slog.NewTextHandler(a.stderr, nil)),
 			})
 			if err != nil {
@@ -129,5 +137,7 @@ func (a *app) labWinRMCommand() *cobra.Command {
 	f.BoolVar(&useTLS, "tls", false, a.tr("serve HTTPS with a generated CA, written next to the replay file as NAME-ca.pem", "使用生成的 CA 提供 HTTPS，CA 证书写到重放文件旁，名为 NAME-ca.pem"))
 	f.StringSliceVar(&auth, "auth", []string{string(winrmlab.AuthBasic)}, a.tr("accepted authentication: basic, ntlm, or both as basic,ntlm (NTLM over HTTP also accepts message encryption)", "接受的认证方式：basic、ntlm，或两者 basic,ntlm（HTTP 上的 NTLM 同时支持消息加密）"))
 	f.IntVar(&maxEnvelope, "max-envelope-size", winrmlab.DefaultMaxEnvelopeSize/1024, a.tr("largest request accepted, in KB, like MaxEnvelopeSizekb on Windows", "接受的最大请求，单位 KB，对应 Windows 的 MaxEnvelopeSizekb"))
+	f.BoolVar(&reboot, "simulate-reboot", false, a.tr("play a host that restarts on shutdown.exe /r: it drops every connection for --reboot-down-time, then reports a new boot time", "模拟收到 shutdown.exe /r 后重启的主机：在 --reboot-down-time 期间断开所有连接，之后报告新的启动时间"))
+	f.DurationVar(&rebootDown, "reboot-down-time", winrmlab.DefaultRebootDownTime, a.tr("how long a simulated reboot keeps the host unreachable", "模拟重启期间主机不可达的时长"))
 	return cmd
 }
