@@ -204,6 +204,7 @@ func argError(check string, err error) module.Finding {
 // task, so that an inspection that could not look exits with code 1, while
 // warnings alone keep exit code 0.
 func result(findings []module.Finding) module.Result {
+	titleFixedItems(findings)
 	worst := module.Worst(findings)
 	noun := "findings"
 	if len(findings) == 1 {

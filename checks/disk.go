@@ -260,6 +260,7 @@ func inodeFinding(r DFRow, t Threshold) module.Finding {
 		fmt.Sprintf("%s of inodes used (%d free)", percent(r.UsePercent), r.Avail),
 		fmt.Sprintf("inode 已用 %s（剩余 %d 个）", percent(r.UsePercent), r.Avail),
 	))
+	f.ItemTitle = itemTitle(r.Mount, "inodes", "inode")
 	f.Metrics = map[string]float64{
 		"inode_used_percent": r.UsePercent,
 		"inodes_total":       float64(r.Total),

@@ -240,6 +240,7 @@ func sizeFinding(newest FileStat, opts fileAgeOptions) module.Finding {
 	f := module.Finding{
 		Check:     fileAgeCheck,
 		Item:      opts.Glob + " size",
+		ItemTitle: itemTitle(opts.Glob, "size", "大小"),
 		Status:    module.StatusOK,
 		Value:     same(FormatBytes(newest.Size)),
 		Threshold: i18n.T("fail <"+FormatBytes(opts.MinSize), "不合格 <"+FormatBytes(opts.MinSize)),
@@ -274,6 +275,7 @@ func copiesFinding(files []FileStat, opts fileAgeOptions) module.Finding {
 	f := module.Finding{
 		Check:     fileAgeCheck,
 		Item:      opts.Glob + " copies",
+		ItemTitle: itemTitle(opts.Glob, "copies", "份数"),
 		Status:    module.StatusOK,
 		Value:     i18n.T(fmt.Sprintf("%d files", n), fmt.Sprintf("%d 个文件", n)),
 		Threshold: i18n.T(fmt.Sprintf("fail <%d files", opts.Count), fmt.Sprintf("不合格 <%d 个文件", opts.Count)),

@@ -18,6 +18,13 @@ const winFirewallScript = psPrelude +
 // winFirewallProfiles are the profiles that must all be enabled.
 var winFirewallProfiles = []string{"Domain", "Private", "Public"}
 
+// winFirewallProfileZH names each profile as Chinese Windows does.
+var winFirewallProfileZH = map[string]string{
+	"Domain":  "域配置文件",
+	"Private": "专用配置文件",
+	"Public":  "公用配置文件",
+}
+
 // TODO: hosts older than Windows Server 2012 lack Get-NetFirewallProfile and
 // need `netsh advfirewall show allprofiles`, whose output is localized.
 func runFirewallWindows(ctx context.Context, env *module.Env, _ module.Args) (module.Result, error) {
@@ -42,6 +49,7 @@ func EvaluateFirewallProfiles(profiles []FirewallProfile) []module.Finding {
 	var findings []module.Finding
 	for _, name := range winFirewallProfiles {
 		item := name + " profile"
+		title := i18n.T(item, winFirewallProfileZH[name])
 		var p *FirewallProfile
 		for i := range profiles {
 			if strings.EqualFold(profiles[i].Name, name) {
@@ -49,16 +57,19 @@ func EvaluateFirewallProfiles(profiles []FirewallProfile) []module.Finding {
 			}
 		}
 		if p == nil {
-			findings = append(findings, errorFinding(firewallCheck, item, i18n.T(
+			f := errorFinding(firewallCheck, item, i18n.T(
 				fmt.Sprintf("Get-NetFirewallProfile did not list the %s profile", name),
 				fmt.Sprintf("Get-NetFirewallProfile 未列出 %s 配置文件", name),
-			), nil))
+			), nil)
+			f.ItemTitle = title
+			findings = append(findings, f)
 			continue
 		}
 
 		f := module.Finding{
 			Check:     firewallCheck,
 			Item:      item,
+			ItemTitle: title,
 			Threshold: threshold,
 			Evidence:  []string{fmt.Sprintf("Name=%s Enabled=%s", p.Name, p.Enabled)},
 		}

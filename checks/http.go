@@ -214,6 +214,7 @@ func latencyFinding(url string, latency, max time.Duration) module.Finding {
 	t := HigherIsWorse(max.Seconds(), Off, "s")
 	ms := float64(latency.Milliseconds())
 	f := t.Measure(httpCheck, url+" latency", latency.Seconds(), same(latency.Round(time.Millisecond).String()))
+	f.ItemTitle = itemTitle(url, "latency", "响应时间")
 	f.Metrics = map[string]float64{"latency_ms": ms}
 	f.Message = i18n.T(
 		fmt.Sprintf("%s took %s to answer (limit %s)", url, latency.Round(time.Millisecond), max),
@@ -228,6 +229,7 @@ func certFinding(url string, leaf tlsLeaf, t Threshold, at time.Time) module.Fin
 		fmt.Sprintf("%.0f days left", days),
 		fmt.Sprintf("剩余 %.0f 天", days),
 	))
+	f.ItemTitle = itemTitle(url, "certificate", "证书")
 	f.Metrics = map[string]float64{"days_left": days}
 	f.Evidence = []string{fmt.Sprintf("subject %s, not after %s", leaf.Subject, leaf.NotAfter.UTC().Format(time.RFC3339))}
 	if days < 0 {

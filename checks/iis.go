@@ -231,7 +231,7 @@ func evaluateIISObjects(have []IISObject, want []string, kind iisKind) []module.
 	var findings []module.Finding
 	for _, name := range want {
 		f := module.Finding{
-			Check: iisCheck, Item: kind.item + " " + name, Status: module.StatusOK,
+			Check: iisCheck, Item: kind.item + " " + name, ItemTitle: i18n.T(kind.item+" "+name, kind.name.ZH+" "+name), Status: module.StatusOK,
 			Threshold: i18n.T("Started", "Started（已启动）"),
 		}
 		obj, found := findIISObject(have, name)

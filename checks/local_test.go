@@ -87,6 +87,7 @@ func TestMonthlyInspectionLocal(t *testing.T) {
 			if f.Threshold.EN == f.Threshold.ZH && hasWords(f.Threshold.EN) {
 				t.Errorf("%s %s: threshold not bilingual: %+v", task.check, f.Item, f.Threshold)
 			}
+			checkItemTitle(t, task.check, task.args, f)
 			if f.Status == module.StatusError && !task.errorOK {
 				t.Errorf("%s %s: could not measure: %s %q", task.check, f.Item, f.Message.EN, f.Evidence)
 			}
@@ -202,6 +203,52 @@ func TestSpecsDeclareChecks(t *testing.T) {
 	if got := len(r.Names()); got != len(Specs()) {
 		t.Errorf("registry has %d names, want %d", got, len(Specs()))
 	}
+}
+
+// checkItemTitle fails a finding whose item has a fixed English word, such as
+// "memory" or the "inodes" of "/ inodes", but no Chinese title, since the item
+// column of a Chinese report would show it in English. Names the host or the
+// task gave (mount points, units, ports, URLs, paths, patterns) are shown as
+// they are and need no title.
+func checkItemTitle(t *testing.T, check string, args module.Args, f module.Finding) {
+	t.Helper()
+	if !f.ItemTitle.IsZero() {
+		if f.ItemTitle.EN != f.Item || f.ItemTitle.ZH == "" || f.ItemTitle.ZH == f.ItemTitle.EN {
+			t.Errorf("%s %s: item title %+v must keep the item in English and translate it in Chinese", check, f.Item, f.ItemTitle)
+		}
+		return
+	}
+	rest := f.Item
+	for _, v := range args {
+		for _, s := range anyStrings(v) {
+			rest = strings.ReplaceAll(rest, s, " ")
+		}
+	}
+	for _, field := range strings.Fields(rest) {
+		if regexp.MustCompile(`^[A-Za-z]{2,}[A-Za-z0-9 ]*$`).MatchString(field) {
+			t.Errorf("%s %q: the fixed word %q has no Chinese item title", check, f.Item, field)
+		}
+	}
+}
+
+// anyStrings lists the strings a task argument holds: itself, or the items of
+// a list.
+func anyStrings(v any) []string {
+	switch v := v.(type) {
+	case string:
+		return []string{v}
+	case []string:
+		return v
+	case []any:
+		var out []string
+		for _, x := range v {
+			if s, ok := x.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return nil
 }
 
 // hasWords reports whether s has English words, beyond unit symbols such as

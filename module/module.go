@@ -178,9 +178,15 @@ func (s Status) Rank() int {
 type Finding struct {
 	// Check is the module name, such as check.disk.
 	Check string `json:"check"`
-	// Item names what was inspected: a mount point, a unit, a URL.
-	Item   string `json:"item"`
-	Status Status `json:"status"`
+	// Item names what was inspected: a mount point, a unit, a URL. It
+	// identifies the finding and is never translated.
+	Item string `json:"item"`
+	// ItemTitle is the item's name for people when Item is a fixed English
+	// word, such as "memory" shown as "内存" in a Chinese report. Item stays
+	// as it is because journals, registered results and tests identify the
+	// finding by it. Empty means show Item, as for a mount point, a unit, a URL.
+	ItemTitle i18n.Text `json:"item_title,omitzero"`
+	Status    Status    `json:"status"`
 	// Value is the measured value as shown to people, in both languages, such
 	// as "83% used" and "已用 83%". Numbers and units read the same in both.
 	Value i18n.Text `json:"value"`

@@ -27,6 +27,7 @@ var (
 	titleBackup   = i18n.T("Database backup", "数据库备份")
 	titleHTTP     = i18n.T("Main page", "主页面")
 	titleFirewall = i18n.T("Firewall", "防火墙")
+	titleMemory   = i18n.T("Memory", "内存")
 )
 
 // sampleInspection is a monthly inspection with every kind of result: ok,
@@ -80,6 +81,10 @@ func sampleInspection() Inspection {
 			{Name: "cloud-portal", Address: "203.0.113.10", OS: "centos7", System: "portal", Reachable: true, Items: []Item{
 				{Title: titleDisk, Finding: module.Finding{Check: "check.disk", Item: "/", Status: module.StatusOK, Value: i18n.T("22% used", "已用 22%"), Threshold: i18n.T("warn ≥80%, fail ≥90%", "警告 ≥80%，不合格 ≥90%"),
 					Message: i18n.T("disk use is normal", "磁盘使用率正常")}},
+				{Title: titleDisk, Finding: module.Finding{Check: "check.disk", Item: "/ inodes", ItemTitle: i18n.T("/ inodes", "/ inode"), Status: module.StatusOK, Value: i18n.T("3% of inodes used", "inode 已用 3%"),
+					Threshold: i18n.T("warn ≥80%, fail ≥90%", "警告 ≥80%，不合格 ≥90%"), Message: i18n.T("inode use is normal", "inode 使用率正常")}},
+				{Title: titleMemory, Finding: module.Finding{Check: "check.memory", Item: "memory", ItemTitle: i18n.T("memory", "内存"), Status: module.StatusWarn, Value: i18n.T("91% used", "已用 91%"),
+					Threshold: i18n.T("warn ≥90%, fail ≥95%", "警告 ≥90%，不合格 ≥95%"), Message: i18n.T("memory use is above the warning threshold", "内存使用率超过警告阈值")}},
 			}},
 		},
 	}
@@ -198,6 +203,7 @@ func TestAnomaliesWorstFirst(t *testing.T) {
 		{"bastion1", "10.0.0.5"},
 		{"hotel-web1", "/data"},
 		{"ent-app1", "/opt/ent/logs/app.log"},
+		{"cloud-portal", "memory"},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("anomalies =\n%v\nwant\n%v", got, want)
@@ -488,7 +494,7 @@ func TestWriteFiles(t *testing.T) {
 	if back.SchemaVersion != SchemaVersion || back.Lang != i18n.EN || back.TimeZone != DefaultTimeZone {
 		t.Errorf("report.json schema %d lang %q zone %q", back.SchemaVersion, back.Lang, back.TimeZone)
 	}
-	if back.Summary.Hosts != 7 || back.Summary.Fail != 2 || back.Summary.Warn != 2 || back.Summary.Error != 1 || back.Summary.Unreachable != 1 {
+	if back.Summary.Hosts != 7 || back.Summary.Fail != 2 || back.Summary.Warn != 3 || back.Summary.Error != 1 || back.Summary.Unreachable != 1 {
 		t.Errorf("report.json summary = %+v", back.Summary)
 	}
 	if len(back.Hosts[0].Items[1].Evidence) != 2 {

@@ -187,7 +187,7 @@ func buildHost(h Host, lang i18n.Lang) hostView {
 		v.Items = append(v.Items, itemView{
 			No:        i + 1,
 			Title:     titleOf(it, lang),
-			Item:      it.Item,
+			Item:      itemName(it.Finding, lang),
 			Status:    status,
 			Label:     statusLabel(lang, status),
 			Value:     it.Value.In(lang),
@@ -259,6 +259,16 @@ func knownStatus(s module.Status) module.Status {
 		return module.StatusError
 	}
 	return s
+}
+
+// itemName is what the item column shows: the item's title in lang when the
+// check gave one (a fixed English word such as "memory"), else the item as the
+// host named it (a mount point, a unit, a URL).
+func itemName(f module.Finding, lang i18n.Lang) string {
+	if !f.ItemTitle.IsZero() {
+		return f.ItemTitle.In(lang)
+	}
+	return f.Item
 }
 
 func titleOf(it Item, lang i18n.Lang) string {

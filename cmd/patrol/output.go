@@ -68,7 +68,11 @@ func (a *app) printResult(tr runner.TaskResult) {
 	fmt.Fprintln(a.stdout)
 	for _, f := range tr.Result.Findings {
 		if f.Status != module.StatusOK || a.verbose {
-			fmt.Fprintf(a.stdout, "    %-5s %s %s %s\n", f.Status, f.Item, f.Value.In(a.lang), f.Message.In(a.lang))
+			item := f.Item
+			if !f.ItemTitle.IsZero() {
+				item = f.ItemTitle.In(a.lang)
+			}
+			fmt.Fprintf(a.stdout, "    %-5s %s %s %s\n", f.Status, item, f.Value.In(a.lang), f.Message.In(a.lang))
 		}
 	}
 	if a.verbose && tr.Result.Stdout != "" {
