@@ -66,7 +66,7 @@ type WinEvent struct {
 	Message string
 }
 
-// EventLogRead is what the probe read from one log.
+// EventLogRead is the probe's reading of one event log.
 type EventLogRead struct {
 	Log string
 	// Newest and Oldest are the EventRecordIDs at both ends of the log; zero

@@ -68,8 +68,9 @@ func runService(ctx context.Context, env *module.Env, args module.Args) (module.
 // only when systemd is PID 1.
 const systemdRunning = `if [ ! -d /run/systemd/system ]; then echo "` + noSystemd + `" >&2; exit 3; fi; `
 
-// noSystemd is what systemdRunning prints when the test fails. It is patrol's
-// own text, so the finding gives it in both languages instead of as host output.
+// noSystemd is the line systemdRunning prints when the test fails. It is
+// patrol's own text, so the finding gives it in both languages instead of as
+// host output.
 const noSystemd = "systemd is not running on this host (no /run/systemd/system)"
 
 // systemdProbeFailed builds the error finding of a failed systemctl probe.

@@ -70,7 +70,7 @@ func probeTimeLinux(ctx context.Context, env *module.Env) (map[string]section, *
 	return ParseSections(out.Stdout), nil
 }
 
-// ChronyTracking is what `chronyc tracking` reports.
+// ChronyTracking holds the fields of `chronyc tracking` output.
 type ChronyTracking struct {
 	Reference string
 	// Offset is how far the system clock is from NTP time; positive is fast.

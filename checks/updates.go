@@ -33,7 +33,7 @@ func updatesSpec() *module.Spec {
 	}
 }
 
-// updateReport is what an updates probe found.
+// updateReport is the result of an updates probe.
 type updateReport struct {
 	Manager  string // yum, dnf or apt-get
 	Packages []PendingPackage

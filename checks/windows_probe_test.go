@@ -12,9 +12,10 @@ import (
 	"patrol/transport"
 )
 
-// replayConn answers each command with the output of the first entry whose
-// marker the script contains, and records the scripts it ran.
-// TODO: replace with the WinRM replay server once it exists (issue 3 item 3).
+// replayConn returns, for each command, the output of the first entry whose
+// marker the script contains, and records the scripts it ran. It keeps these
+// tests off the network; cmd/patrol's WinRM tests run the same probes through
+// the lab server over HTTPS.
 type replayConn struct {
 	replies []replay
 	scripts []string

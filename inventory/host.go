@@ -71,7 +71,7 @@ type Host struct {
 	// Vars are the host's variables after merging all, group and host levels.
 	Vars map[string]any `json:"vars,omitempty"`
 
-	// Source is where the host was defined, "file:line", for messages.
+	// Source is the "file:line" of the host's definition, for messages.
 	Source string `json:"source,omitempty"`
 }
 

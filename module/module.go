@@ -79,7 +79,7 @@ func (s *Spec) Arg(name string) (Arg, bool) {
 type Env struct {
 	Host *inventory.Host
 	Conn transport.Connection
-	// CheckMode tells modules that change hosts to change nothing and report
+	// CheckMode makes modules that change hosts change nothing and report
 	// what they would change.
 	CheckMode bool
 	// Become, when set, runs commands through sudo.

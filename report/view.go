@@ -261,9 +261,9 @@ func knownStatus(s module.Status) module.Status {
 	return s
 }
 
-// itemName is what the item column shows: the item's title in lang when the
-// check gave one (a fixed English word such as "memory"), else the item as the
-// host named it (a mount point, a unit, a URL).
+// itemName returns the text of the item column: the item's title in lang when
+// the check gave one (a fixed English word such as "memory"), else the item as
+// the host named it (a mount point, a unit, a URL).
 func itemName(f module.Finding, lang i18n.Lang) string {
 	if !f.ItemTitle.IsZero() {
 		return f.ItemTitle.In(lang)

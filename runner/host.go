@@ -286,8 +286,8 @@ func (r *run) register(task *playbooks.Task, hs *hostState, value map[string]any
 	}
 }
 
-// registeredValue is what `register` stores for one result, with the error of a
-// task that could not run.
+// registeredValue returns the map `register` stores for one result, with the
+// error of a task that could not run.
 func registeredValue(tr TaskResult) map[string]any {
 	reg := playbooks.ResultVars(tr.Result)
 	reg["failed"] = tr.Status == StatusFailed

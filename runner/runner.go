@@ -153,7 +153,8 @@ type run struct {
 	hosts map[string]*hostState
 }
 
-// hostState is what the run keeps per host across plays.
+// hostState is the run's record of one host across plays: its connection,
+// registered results and state.
 type hostState struct {
 	host *inventory.Host
 
