@@ -14,6 +14,7 @@ require (
 )
 
 require (
+	github.com/6tail/lunar-go v1.4.7 // indirect
 	github.com/Azure/go-ntlmssp v0.0.0-20221128193559-754e69321358 // indirect
 	github.com/ChrisTrenkamp/goxpath v0.0.0-20210404020558-97928f7e12b6 // indirect
 	github.com/bodgit/windows v1.0.1 // indirect

@@ -24,7 +24,10 @@ func antivirusSpec() *module.Spec {
 			"an 8-digit yyyyMMdd number, Unix seconds or milliseconds, a FILETIME number, or an 8-byte REG_BINARY FILETIME.",
 		Check: true,
 		Args: []module.Arg{
-			{Name: "path", Type: module.String, Doc: `signature file or directory, such as C:\Program Files\Rising\RAV\...; give this or registry_key`},
+			// NOTE: Rising's install folder is taken from a published report on
+			// Rising 25 under 64-bit Windows 10, but the name of its signature
+			// file in that folder is not known.
+			{Name: "path", Type: module.String, Doc: `signature file, or a directory whose newest file is read, such as a file under C:\Program Files (x86)\Rising\Rav; not Rising's whole install folder, whose logfiles folder is written continuously; give this or registry_key`},
 			{Name: "registry_key", Type: module.String, Doc: `registry key such as HKLM\SOFTWARE\Microsoft\Windows Defender\Signature Updates (HKLM:, HKEY_LOCAL_MACHINE and the other hives accepted)`},
 			{Name: "registry_value", Type: module.String, Doc: "name of the value under registry_key that holds the signature date, such as ASSignatureApplied"},
 			{Name: "max_age", Type: module.String, Default: "7d", Doc: "signature age at or above which the check warns, such as 7d"},

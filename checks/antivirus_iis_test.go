@@ -242,7 +242,7 @@ func TestAntivirusIISProbeSelection(t *testing.T) {
 			module.Args{"path": `D:\nosuch`}, `D:\nosuch fail`, `$path = 'D:\nosuch'`},
 		{iisCheck, "Get-Website", "constructed-win2012r2-iis-webadministration-probe.txt",
 			module.Args{"sites": []any{"ReportServer"}, "app_pools": []any{"OAAppPool"}},
-			"site ReportServer ok; app pool OAAppPool fail", "appcmd list apppool /xml"},
+			"site ReportServer ok; app pool OAAppPool fail", "& $appcmd list apppool |"},
 		{iisCheck, "W3SVC", "constructed-win2012r2-iis-missing-probe.txt",
 			module.Args{"sites": []any{"Default Web Site"}}, "IIS fail", "Get-Service -Name W3SVC"},
 	}

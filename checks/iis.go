@@ -65,8 +65,9 @@ func runIIS(ctx context.Context, env *module.Env, args module.Args) (module.Resu
 }
 
 // ParseIISProbe reads the IIS probe: W3SVC= and Source= lines, then a
-// "--- sites" and a "--- apppools" section. Each section is either CSV with
-// Name and State columns (WebAdministration) or `appcmd list … /xml` output.
+// "--- sites" and a "--- apppools" section. Each section is CSV with Name
+// and State columns (WebAdministration), the text lines of `appcmd list site`
+// or `appcmd list apppool`, or the `/xml` form of those commands.
 func ParseIISProbe(out []byte) (IISInventory, error) {
 	var inv IISInventory
 	sections := map[string]*strings.Builder{}
@@ -109,7 +110,7 @@ func ParseIISProbe(out []byte) (IISInventory, error) {
 		if !ok {
 			return inv, fmt.Errorf("the probe printed no %s section", s.name)
 		}
-		objs, err := parseIISSection(b.String(), s.tag)
+		objs, err := parseIISSection(b.String(), s.tag, inv.Source)
 		if err != nil {
 			return inv, fmt.Errorf("%s: %w", s.name, err)
 		}
@@ -118,9 +119,15 @@ func ParseIISProbe(out []byte) (IISInventory, error) {
 	return inv, nil
 }
 
-func parseIISSection(text, tag string) ([]IISObject, error) {
+// parseIISSection reads one section. appcmd output that is not XML is read
+// as the text listing, so an ERROR block that appcmd prints instead of a
+// listing is an error rather than an empty list.
+func parseIISSection(text, tag, source string) ([]IISObject, error) {
 	if strings.HasPrefix(strings.TrimSpace(text), "<") {
 		return ParseAppcmdXML([]byte(text), tag)
+	}
+	if source == "appcmd" {
+		return ParseAppcmdList([]byte(text), tag)
 	}
 	records, err := parseCSVRecords([]byte(text))
 	if err != nil {
@@ -135,10 +142,56 @@ func parseIISSection(text, tag string) ([]IISObject, error) {
 	return objs, nil
 }
 
+// ParseAppcmdList reads the text form of `appcmd list site` (tag SITE) or
+// `appcmd list apppool` (tag APPPOOL), one object a line:
+//
+//	SITE "Default Web Site" (id:1,bindings:http/*:80:,state:Started)
+//	APPPOOL "DefaultAppPool" (MgdVersion:v4.0,MgdMode:Integrated,state:Started)
+//
+// The state is the last "state:" attribute in the parentheses, because a
+// site's bindings list is comma-separated too. A line of another form is an
+// error naming the line, since it means appcmd printed a message instead of
+// a listing.
+func ParseAppcmdList(out []byte, tag string) ([]IISObject, error) {
+	text := strings.ReplaceAll(string(bytes.TrimPrefix(out, []byte("\xef\xbb\xbf"))), "\r", "")
+	var objs []IISObject
+	for n, line := range strings.Split(text, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		obj, ok := parseAppcmdLine(line, tag)
+		if !ok {
+			return nil, fmt.Errorf("appcmd list line %d is not of the form %s \"name\" (…,state:…): %q; run appcmd list %s on the host to see its whole message",
+				n+1, tag, line, strings.ToLower(tag))
+		}
+		objs = append(objs, obj)
+	}
+	return objs, nil
+}
+
+func parseAppcmdLine(line, tag string) (IISObject, bool) {
+	rest, ok := strings.CutPrefix(line, tag+" \"")
+	if !ok || !strings.HasSuffix(rest, ")") {
+		return IISObject{}, false
+	}
+	end := strings.LastIndex(rest, "\" (")
+	if end < 0 {
+		return IISObject{}, false
+	}
+	attrs := strings.TrimSuffix(rest[end+len("\" ("):], ")")
+	i := strings.LastIndex(attrs, "state:")
+	if i < 0 || i > 0 && attrs[i-1] != ',' {
+		return IISObject{}, false
+	}
+	return IISObject{Name: rest[:end], State: attrs[i+len("state:"):]}, true
+}
+
 // ParseAppcmdXML reads `appcmd list site /xml` (tag SITE, name in SITE.NAME)
 // or `appcmd list apppool /xml` (tag APPPOOL, name in APPPOOL.NAME); the
-// state attribute holds the object's state. The probe re-encodes appcmd's
-// output as UTF-8, so the encoding named in the XML declaration is ignored.
+// state attribute holds the object's state. The probe now prints the text
+// form, but output captured through PowerShell arrives as UTF-8 whatever the
+// XML declaration names, so that encoding is ignored.
 func ParseAppcmdXML(out []byte, tag string) ([]IISObject, error) {
 	dec := xml.NewDecoder(bytes.NewReader(out))
 	dec.CharsetReader = func(_ string, r io.Reader) (io.Reader, error) { return r, nil }

@@ -15,14 +15,17 @@ func init() {
 // winIISScript prints the W3SVC status (Missing when IIS is not installed),
 // then the sites and application pools. It reads them with the
 // WebAdministration module (IIS 7.5 and later, so IIS 8.5 on 2012 R2) as CSV,
-// and falls back to appcmd's XML when the module is missing (the IIS
-// Management Scripts and Tools feature is not installed). Reading State
-// raises an error while the Windows Process Activation Service is stopped,
-// so such a state reads as Unknown.
+// and falls back to the text form of `appcmd list site` and `appcmd list
+// apppool` when the module is missing (the IIS Management Scripts and Tools
+// feature is not installed). Reading State raises an error while the Windows
+// Process Activation Service is stopped, and (as reported on 2012 R2) for a
+// site with only an FTP binding, so such a state reads as Unknown. appcmd
+// prints state:Unknown where it cannot read a state.
 //
 // NOTE: the appcmd branch has not run on a real host. PowerShell decodes
-// appcmd's output with the console code page, so non-ASCII site names may be
-// garbled there, and whether appcmd exits 0 for an empty list is unverified.
+// appcmd's output with the console code page, which is right only if appcmd
+// writes in that code page (936 on zh-CN hosts), and whether appcmd exits 0
+// for an empty list is unverified.
 const winIISScript = psPrelude + `$svc = Get-Service -Name W3SVC -ErrorAction SilentlyContinue
 if (-not $svc) { 'W3SVC=Missing'; return }
 "W3SVC=$($svc.Status)"
@@ -38,10 +41,10 @@ if (Get-Module -ListAvailable -Name WebAdministration) {
   $appcmd = Join-Path $env:windir 'system32\inetsrv\appcmd.exe'
   'Source=appcmd'
   '--- sites'
-  (& $appcmd list site /xml) -join "` + "`n" + `"
+  & $appcmd list site | ForEach-Object { "$_" }
   if ($LASTEXITCODE -ne 0) { throw "appcmd list site exited with $LASTEXITCODE" }
   '--- apppools'
-  (& $appcmd list apppool /xml) -join "` + "`n" + `"
+  & $appcmd list apppool | ForEach-Object { "$_" }
   if ($LASTEXITCODE -ne 0) { throw "appcmd list apppool exited with $LASTEXITCODE" }
 }
 `

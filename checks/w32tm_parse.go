@@ -52,12 +52,13 @@ type TimeProbe struct {
 	Lines []string
 }
 
-// w32tmFields maps each known label to its field.
-// NOTE: the Chinese labels are not taken from a recording of a Chinese host.
-// A line whose label differs is still read by its position (w32tmPositions).
+// w32tmFields maps each known label to its field. The Chinese labels are
+// those of zh-CN Windows in the public-zh-w32tm-* recordings, where the leap
+// indicator keeps its English word ("Leap 指示符"). A line whose label is in
+// another language is read by its position (w32tmPositions).
 var w32tmFields = map[string]string{
 	"Leap Indicator":            "leap",
-	"跳跃指示符":                     "leap",
+	"Leap 指示符":                  "leap",
 	"Stratum":                   "stratum",
 	"层次":                        "stratum",
 	"Root Dispersion":           "dispersion",
@@ -180,6 +181,10 @@ func leadingInt(s string) (int, bool) {
 	return n, err == nil
 }
 
+// NOTE: a short date pattern with a day name, such as yyyy/M/d/ddd (a zh-CN
+// Windows 11 host was seen printing "2026/4/9/周四 14:21:20"), is not read,
+// so such a host gets "last sync unknown".
+//
 // parseLocalDateTime reads a date and time written in a host culture, such as
 // "2020/6/1 9:12:45", "30/05/2023 20:21:27" or "6/1/2020 9:12:45 AM" (also
 // with 上午/下午). The result is the wall clock in zone UTC.

@@ -62,6 +62,7 @@ func (m *model) build() *Inventory {
 		inv.hosts = append(inv.hosts, h)
 		inv.byName[name] = h
 	}
+	m.checkPatchRoles(inv.hosts)
 	return inv
 }
 
@@ -300,6 +301,7 @@ func (m *model) resolveHost(def *hostDef, groups []string, depths map[string]int
 	}
 	applyDefaults(h)
 	m.checkHost(h, def, set)
+	m.hostSettings[h.Name] = set
 	return h
 }
 

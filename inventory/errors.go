@@ -115,19 +115,7 @@ func msg(en, zh string, args ...any) i18n.Text {
 // to be a likely typo. The limit grows with the word: one edit for short words,
 // up to a third of the length for long ones.
 func suggest(word string, candidates []string) string {
-	best, bestDist := "", -1
-	lower := strings.ToLower(word)
-	for _, c := range candidates {
-		d := typo.Distance(lower, strings.ToLower(c))
-		if bestDist < 0 || d < bestDist || d == bestDist && c < best {
-			best, bestDist = c, d
-		}
-	}
-	limit := max(1, len([]rune(word))/3)
-	if bestDist < 0 || bestDist > limit || best == word {
-		return ""
-	}
-	return best
+	return typo.Closest(word, candidates)
 }
 
 // didYouMean returns the hint ` (did you mean "x"?)` in both languages, or two

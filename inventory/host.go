@@ -53,6 +53,12 @@ type Host struct {
 	OS string `json:"os,omitempty"`
 	// System is the business system: hotel, entertainment or seal.
 	System string `json:"system,omitempty"`
+	// Staging marks the host on which patches for its system are installed and
+	// verified before any production host of that system. One per system.
+	Staging bool `json:"staging,omitempty"`
+	// Pair names the hot-standby pair (or larger cluster) the host belongs to.
+	// Patch apply never takes two hosts of one pair down at the same time.
+	Pair string `json:"pair,omitempty"`
 
 	// WinRM settings.
 	Auth         string `json:"auth,omitempty"` // ntlm, basic or cert

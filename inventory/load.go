@@ -77,6 +77,9 @@ type model struct {
 	groups     map[string]*groupDef
 	groupOrder []string
 	probs      problems
+	// hostSettings records, per host, where each of its settings was written,
+	// for the checks that compare hosts with each other.
+	hostSettings map[string]map[string]entry
 }
 
 func newModel() *model {
@@ -84,6 +87,8 @@ func newModel() *model {
 		vars:   map[string]entry{},
 		hosts:  map[string]*hostDef{},
 		groups: map[string]*groupDef{},
+
+		hostSettings: map[string]map[string]entry{},
 	}
 }
 

@@ -179,6 +179,12 @@ func TestLoadInvalid(t *testing.T) {
 			`9:11: host "win2" uses WinRM certificate authentication but cert_key_file is not set`,
 			`17:13: host "win3" uses WinRM certificate authentication but cert_file is not set`,
 		}},
+		{"patch-roles.yml", []string{
+			`11:14: system "seal" has two staging hosts, "seal-db-1" and "seal-test"; keep staging: true on one of them`,
+			`13:11: host "hotel-app-1" is the only member of pair "hotel-ap" (did you mean "hotel-app"?); give its standby partner the same pair name`,
+			`15:14: host "lab-1" is a staging host but has no system; set system`,
+			`21:13: host "hotel-app-2" is the only member of pair "hotel-app" (did you mean "hotel-ap"?)`,
+		}},
 		{"bad-jump.yml", []string{
 			`3:11: host "web1" lists itself as a jump host`,
 			`5:11: invalid jump host "ops@127.0.0.9:99999"; write an inventory host name or user@address:port`,

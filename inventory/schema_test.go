@@ -74,6 +74,7 @@ func TestSchemaKeysLoad(t *testing.T) {
 		"become_password_env": "SUDO_PASS", "os": "win2012r2", "system": "seal", "auth": "ntlm",
 		"tls": "true", "insecure_http": "false", "ca_file": "/tmp/ca.pem",
 		"cert_file": "/tmp/client.pem", "cert_key_file": "/tmp/client-key.pem",
+		"staging": "false", "pair": "seal-db",
 	}
 	s := loadSchema(t)
 

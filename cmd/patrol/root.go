@@ -101,6 +101,7 @@ func (a *app) rootCommand() *cobra.Command {
 	pf.BoolVarP(&a.verbose, "verbose", "v", false, a.tr("show every task result and debug logs", "显示每个任务结果和调试日志"))
 
 	root.AddCommand(a.runCommand(), a.inspectCommand(), a.journalCommand(), a.modulesCommand(), a.inventoryCommand(), a.reportCommand(), a.labCommand())
+	root.AddCommand(a.calendarCommand())
 	return root
 }
 

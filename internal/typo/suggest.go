@@ -2,6 +2,8 @@
 // the "did you mean" hints of inventory and playbook errors.
 package typo
 
+import "strings"
+
 // Distance returns the optimal string alignment distance between a and b in
 // runes: the Levenshtein distance with a swap of two neighbouring runes counted
 // as one edit, because "sael" for "seal" is one slip of the fingers, not two.
@@ -28,4 +30,23 @@ func Distance(a, b string) int {
 		}
 	}
 	return d[len(ra)][len(rb)]
+}
+
+// Closest returns the candidate closest to word, ignoring case, or "" when none
+// is close enough to be a likely typo. The limit grows with the word: one edit
+// for short words, up to a third of the length for long ones.
+func Closest(word string, candidates []string) string {
+	best, bestDist := "", -1
+	lower := strings.ToLower(word)
+	for _, c := range candidates {
+		d := Distance(lower, strings.ToLower(c))
+		if bestDist < 0 || d < bestDist || d == bestDist && c < best {
+			best, bestDist = c, d
+		}
+	}
+	limit := max(1, len([]rune(word))/3)
+	if bestDist < 0 || bestDist > limit || best == word {
+		return ""
+	}
+	return best
 }
