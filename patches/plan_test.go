@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"patrol/inventory"
+	"patrol/workday"
 )
 
 // dayDeadliner stands in for the working-day calendar: every day is a working
@@ -142,5 +143,28 @@ func TestNormalizeNEVRA(t *testing.T) {
 	}
 	if _, _, ok := NormalizeNEVRA("openssl"); ok {
 		t.Error("a bare name parsed as a NEVRA")
+	}
+}
+
+func TestPlanWorkdayCalendar(t *testing.T) {
+	cal := workday.Default()
+	cat := planCatalog(t)
+	host := &inventory.Host{Name: "win1", OS: "win2012r2"}
+
+	plans := Plan(PlanInput{
+		Catalog: cat, Hosts: []*inventory.Host{host},
+		Installed: map[string]*Installed{"win1": {Queried: []string{"hotfix"}}},
+		Calendar:  cal, Now: time.Date(2026, 10, 7, 12, 0, 0, 0, cst),
+	})
+
+	// KB4012213 is serious and arrived Wednesday 2026-09-30 17:00, the eve of
+	// the National Day holiday (October 1-7, 2026), so its one working day is
+	// Thursday October 8.
+	item := plans[0].Items[0]
+	if want := time.Date(2026, 10, 8, 18, 0, 0, 0, cst); !item.Deadline.Equal(want) {
+		t.Errorf("deadline = %v, want %v", item.Deadline, want)
+	}
+	if item.Overdue || item.TimeLeft != 30*time.Hour {
+		t.Errorf("overdue %v, time left %v; want not overdue, 30h left", item.Overdue, item.TimeLeft)
 	}
 }
