@@ -100,7 +100,7 @@ func runReboot(ctx context.Context, env *module.Env, args module.Args) (module.R
 		msg := i18n.T(
 			fmt.Sprintf("host did not come back within %s after the reboot: %v; raise timeout if the host boots slower", timeout, err),
 			fmt.Sprintf("主机重启后 %s 内未恢复：%v；如果主机启动较慢，请调大 timeout", timeout, err))
-		return module.Result{Changed: true, Failed: true, Msg: bilingual(msg), Data: data}, nil
+		return module.Result{Changed: true, Failed: true, Msg: msg.EN, Message: msg, Data: data}, nil
 	}
 	return module.Result{
 		Changed: true,
@@ -262,10 +262,4 @@ func psQuote(s string) string {
 	}
 	b.WriteByte('\'')
 	return b.String()
-}
-
-// bilingual joins both forms of a message into one line, because Result.Msg
-// is a single string that reaches users of either language.
-func bilingual(t i18n.Text) string {
-	return t.EN + " / " + t.ZH
 }

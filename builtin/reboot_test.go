@@ -228,10 +228,16 @@ func TestRebootTimesOut(t *testing.T) {
 	if res.Status != runner.StatusFailed {
 		t.Fatalf("status = %s, want failed", res.Status)
 	}
-	for _, want := range []string{"did not come back within 5s", "still has the boot identity from before the reboot", "请调大 timeout"} {
+	for _, want := range []string{"did not come back within 5s", "still has the boot identity from before the reboot"} {
 		if !strings.Contains(res.Result.Msg, want) {
 			t.Errorf("message %q lacks %q", res.Result.Msg, want)
 		}
+	}
+	if res.Result.Message.EN != res.Result.Msg {
+		t.Errorf("English message %q differs from Msg %q", res.Result.Message.EN, res.Result.Msg)
+	}
+	if !strings.Contains(res.Result.Message.ZH, "请调大 timeout") || strings.Contains(res.Result.Msg, "请调大") {
+		t.Errorf("Chinese message %q, Msg %q: want Chinese only in Message.ZH", res.Result.Message.ZH, res.Result.Msg)
 	}
 	// The bound is the timeout plus one poll interval and one attempt, with
 	// room for a slow machine; it checks that the module stops, not its speed.

@@ -136,11 +136,15 @@ type Result struct {
 	// that exited non-zero.
 	Failed bool `json:"failed,omitempty"`
 	// Skipped marks a task whose `when` was false.
-	Skipped bool   `json:"skipped,omitempty"`
-	Msg     string `json:"msg,omitempty"`
-	RC      int    `json:"rc"`
-	Stdout  string `json:"stdout,omitempty"`
-	Stderr  string `json:"stderr,omitempty"`
+	Skipped bool `json:"skipped,omitempty"`
+	// Msg is a short English message for people and the journal.
+	Msg string `json:"msg,omitempty"`
+	// Message, when set, is Msg in both user languages; the terminal shows it
+	// in the run's language, and Msg keeps the English form.
+	Message i18n.Text `json:"message,omitzero"`
+	RC      int       `json:"rc"`
+	Stdout  string    `json:"stdout,omitempty"`
+	Stderr  string    `json:"stderr,omitempty"`
 	// Findings are the items a check measured.
 	Findings []Finding `json:"findings,omitempty"`
 	// Data holds extra values for `register`, such as a fetched file's checksum.

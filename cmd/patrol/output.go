@@ -62,6 +62,8 @@ func (a *app) printResult(tr runner.TaskResult) {
 		fmt.Fprintf(a.stdout, ": %s", localize(tr.Error, a.lang))
 	case tr.Err != "":
 		fmt.Fprintf(a.stdout, ": %s", tr.Err)
+	case !tr.Result.Message.IsZero():
+		fmt.Fprintf(a.stdout, ": %s", tr.Result.Message.In(a.lang))
 	case tr.Result.Msg != "":
 		fmt.Fprintf(a.stdout, ": %s", tr.Result.Msg)
 	}
