@@ -36,16 +36,17 @@ func (a *app) labWinRMCommand() *cobra.Command {
 		auth        []string
 		reboot      bool
 		rebootDown  time.Duration
+		clientCA    string
 	)
 	cmd := &cobra.Command{
 		Use:   "winrm",
 		Short: a.tr("Serve WinRM with command output replayed from a YAML file", "提供 WinRM 服务，命令输出取自 YAML 重放文件"),
 		Long: a.tr(
-			"Serves WS-Management (shell create, command, receive, signal, delete) with Basic or NTLM authentication.\n"+
+			"Serves WS-Management (shell create, command, receive, signal, delete) with Basic, NTLM or client-certificate authentication.\n"+
 				"Each command is answered from the first replay entry whose match (a regular expression on the\n"+
 				"command text, with powershell -EncodedCommand decoded) matches; other commands get a SOAP fault.\n"+
 				"Nothing is executed. Stop it with Ctrl-C.",
-			"提供 WS-Management 服务（创建 shell、执行命令、接收输出、发送信号、删除 shell），使用 Basic 或 NTLM 认证。\n"+
+			"提供 WS-Management 服务（创建 shell、执行命令、接收输出、发送信号、删除 shell），使用 Basic、NTLM 或客户端证书认证。\n"+
 				"每条命令取重放文件中第一个 match（对命令文本的正则表达式，powershell -EncodedCommand 会先解码）\n"+
 				"匹配的条目作答；没有匹配条目的命令返回 SOAP 错误。不会真正执行任何命令。按 Ctrl-C 停止。",
 		),
@@ -73,16 +74,20 @@ func (a *app) labWinRMCommand() *cobra.Command {
 			var methods []winrmlab.AuthMethod
 			for _, name := range auth {
 				switch m := winrmlab.AuthMethod(strings.ToLower(strings.TrimSpace(name))); m {
-				case winrmlab.AuthBasic, winrmlab.AuthNTLM:
+				case winrmlab.AuthBasic, winrmlab.AuthNTLM, winrmlab.AuthCert:
 					methods = append(methods, m)
 				default:
-					return invalid(fmt.Errorf("--auth %q: %s", name, a.tr("use basic, ntlm or both (basic,ntlm)", "请使用 basic、ntlm 或两者（basic,ntlm）")))
+					return invalid(fmt.Errorf("--auth %q: %s", name, a.tr("use basic, ntlm, cert or a list such as basic,ntlm", "请使用 basic、ntlm、cert 或列表，例如 basic,ntlm")))
 				}
 			}
 
 			entries, err := winrmlab.LoadReplay(replayPath)
 			if err != nil {
 				return invalid(err)
+			}
+			clientCAPEM, err := a.readLabClientCA(clientCA)
+			if err != nil {
+				return err
 			}
 			srv, err := winrmlab.New(winrmlab.Config{
 				Entries:         entries,
@@ -93,6 +98,7 @@ func (a *app) labWinRMCommand() *cobra.Command {
 				MaxEnvelopeSize: maxEnvelope * 1024,
 				SimulateReboot:  reboot,
 				RebootDownTime:  rebootDown,
+				ClientCAPEM:     clientCAPEM,
 				Logger:          slog.New(slog.NewTextHandler(a.stderr, nil)),
 			})
 			if err != nil {
@@ -112,6 +118,10 @@ func (a *app) labWinRMCommand() *cobra.Command {
 					return err
 				}
 				fmt.Fprintf(a.stdout, "%s: %s\n", a.tr("CA certificate", "CA 证书"), caPath)
+				if err := a.writeLabClientCert(srv, replayPath); err != nil {
+					_ = l.Close()
+					return err
+				}
 			}
 			fmt.Fprintf(a.stdout, "%s %s://%s/wsman (%d %s)\n", a.tr("serving WinRM at", "WinRM 服务地址"), scheme, l.Addr(), len(entries), a.tr("replay entries", "条重放记录"))
 
@@ -135,7 +145,8 @@ func (a *app) labWinRMCommand() *cobra.Command {
 	f.StringVar(&password, "password", "", a.tr("password clients must log in with (visible to other local users; prefer --password-env)", "客户端登录所用的密码（本机其他用户可见；建议用 --password-env）"))
 	f.StringVar(&passwordEnv, "password-env", "", a.tr("environment variable that contains the password", "存放密码的环境变量名"))
 	f.BoolVar(&useTLS, "tls", false, a.tr("serve HTTPS with a generated CA, written next to the replay file as NAME-ca.pem", "使用生成的 CA 提供 HTTPS，CA 证书写到重放文件旁，名为 NAME-ca.pem"))
-	f.StringSliceVar(&auth, "auth", []string{string(winrmlab.AuthBasic)}, a.tr("accepted authentication: basic, ntlm, or both as basic,ntlm (NTLM over HTTP also accepts message encryption)", "接受的认证方式：basic、ntlm，或两者 basic,ntlm（HTTP 上的 NTLM 同时支持消息加密）"))
+	f.StringSliceVar(&auth, "auth", []string{string(winrmlab.AuthBasic)}, a.tr("accepted authentication: basic, ntlm, cert (client certificate, needs --tls), or a list such as basic,ntlm (NTLM over HTTP also accepts message encryption)", "接受的认证方式：basic、ntlm、cert（客户端证书，需要 --tls），或列表，例如 basic,ntlm（HTTP 上的 NTLM 同时支持消息加密）"))
+	f.StringVar(&clientCA, "client-ca", "", a.tr("PEM file of the CAs that client certificates must chain to under --auth cert; without it the lab generates a client CA and writes a client certificate and key next to the replay file", "--auth cert 时客户端证书必须链到的 CA 的 PEM 文件；不指定时模拟服务器自动生成客户端 CA，并把客户端证书和私钥写到重放文件旁"))
 	f.IntVar(&maxEnvelope, "max-envelope-size", winrmlab.DefaultMaxEnvelopeSize/1024, a.tr("largest request accepted, in KB, like MaxEnvelopeSizekb on Windows", "接受的最大请求，单位 KB，对应 Windows 的 MaxEnvelopeSizekb"))
 	f.BoolVar(&reboot, "simulate-reboot", false, a.tr("play a host that restarts on shutdown.exe /r: it drops every connection for --reboot-down-time, then reports a new boot time", "模拟收到 shutdown.exe /r 后重启的主机：在 --reboot-down-time 期间断开所有连接，之后报告新的启动时间"))
 	f.DurationVar(&rebootDown, "reboot-down-time", winrmlab.DefaultRebootDownTime, a.tr("how long a simulated reboot keeps the host unreachable", "模拟重启期间主机不可达的时长"))

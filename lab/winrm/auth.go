@@ -42,16 +42,17 @@ type authCounter struct {
 }
 
 // AuthAttempts returns how many credentials the server has checked: each Basic
-// Authorization header and each NTLM AUTHENTICATE message counts once. Tests
+// Authorization header, each NTLM AUTHENTICATE message and each request that
+// authenticates with a client certificate counts once. Tests
 // use it to check that a client does not retry a rejected password, which
 // would lock out a real Windows account sooner.
 func (s *Server) AuthAttempts() int64 {
 	return s.auth.attempts.Load()
 }
 
-// requireAuth wraps the WinRM handler with Basic and NTLM authentication and,
-// for connections that negotiated NTLM sealing, with message decryption and
-// encryption.
+// requireAuth wraps the WinRM handler with Basic, NTLM and client-certificate
+// authentication and, for connections that negotiated NTLM sealing, with
+// message decryption and encryption.
 func (s *Server) requireAuth(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
@@ -69,6 +70,8 @@ func (s *Server) requireAuth(next http.Handler) http.Handler {
 		switch strings.ToLower(scheme) {
 		case "basic":
 			s.authenticateBasic(w, r, conn, next)
+		case mutualAuthProfile:
+			s.authenticateCert(w, r, conn, next)
 		case "negotiate", "ntlm":
 			if !s.accepts(AuthNTLM) {
 				s.unauthorized(w, conn)

@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -60,8 +61,13 @@ type Config struct {
 	// User and Password are the only credentials accepted.
 	User     string
 	Password string
-	// Auth lists the accepted schemes (AuthBasic, AuthNTLM); empty means Basic.
+	// Auth lists the accepted schemes (AuthBasic, AuthNTLM, AuthCert); empty
+	// means Basic.
 	Auth []AuthMethod
+	// ClientCAPEM holds the PEM CA certificates that client certificates must
+	// chain to under AuthCert. Empty makes New generate a client CA and a
+	// certificate for User (see certauth.go).
+	ClientCAPEM []byte
 	// TLS makes Serve speak HTTPS with a certificate signed by a CA generated for this
 	// server (see CACertPEM and WriteCACert).
 	TLS bool
@@ -92,6 +98,16 @@ type Config struct {
 	// MaxShellsPerUser, when above zero, makes shell Create fail with the
 	// QuotaLimit fault while that many shells are open (see faults.go).
 	MaxShellsPerUser int
+	// Faults are SOAP faults sent in place of the response to chosen
+	// requests, to test how a client reports them (see faults.go).
+	Faults []InjectedFault
+	// CreateWithoutShellID makes the response to shell Create carry an
+	// empty ShellId, and no shell is opened (see faults.go).
+	CreateWithoutShellID bool
+	// RecordRequests keeps a record of every WS-Management request for
+	// Requests (see requestlog.go). It is off by default, so that a lab
+	// that runs for days keeps no growing history.
+	RecordRequests bool
 }
 
 // Server is a replaying WinRM endpoint at /wsman. It is safe for concurrent requests,
@@ -107,7 +123,12 @@ type Server struct {
 	tasks taskTable
 	auth  authCounter
 
-	reboot *rebootSim
+	reboot   *rebootSim
+	requests requestLog
+	// injectedSent counts the matching requests of each Config.Faults entry.
+	injectedSent []atomic.Int64
+
+	clientCerts *clientCertAuth // nil unless Config.Auth lists AuthCert
 
 	mu     sync.Mutex
 	shells map[string]*shell
@@ -128,6 +149,10 @@ type command struct {
 	text    string
 	entry   *Entry
 	readyAt time.Time
+
+	// receiving counts the Receive requests for this command that are in
+	// progress, for the request log.
+	receiving atomic.Int32
 
 	mu         sync.Mutex
 	stdoutSent int
@@ -160,12 +185,15 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Machine == "" {
 		cfg.Machine = "winrm-lab"
 	}
+	if err := checkInjectedFaults(cfg.Faults); err != nil {
+		return nil, err
+	}
 	if len(cfg.Auth) == 0 {
 		cfg.Auth = []AuthMethod{AuthBasic}
 	}
 	for _, m := range cfg.Auth {
-		if m != AuthBasic && m != AuthNTLM {
-			return nil, fmt.Errorf("winrm lab: authentication %q is not supported: use %q or %q", m, AuthBasic, AuthNTLM)
+		if m != AuthBasic && m != AuthNTLM && m != AuthCert {
+			return nil, fmt.Errorf("winrm lab: authentication %q is not supported: use %q, %q or %q", m, AuthBasic, AuthNTLM, AuthCert)
 		}
 	}
 
@@ -175,6 +203,8 @@ func New(cfg Config) (*Server, error) {
 		shells: map[string]*shell{},
 		closed: make(chan struct{}),
 		reboot: newRebootSim(cfg),
+
+		injectedSent: make([]atomic.Int64, len(cfg.Faults)),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -190,6 +220,9 @@ func New(cfg Config) (*Server, error) {
 		}
 		s.caPEM = caPEM
 		s.tls = tlsConfig
+	}
+	if err := s.setupCertAuth(); err != nil {
+		return nil, err
 	}
 
 	mux := http.NewServeMux()
@@ -272,12 +305,28 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(response)
 }
 
+// dispatch handles one request and records it when Config.RecordRequests
+// is set.
 func (s *Server) dispatch(r *http.Request, req *request) ([]byte, *fault) {
+	record := s.startRecord(r, req)
+	response, f := s.dispatchAction(r, req)
+	s.finishRecord(record, f)
+	return response, f
+}
+
+func (s *Server) dispatchAction(r *http.Request, req *request) ([]byte, *fault) {
+	if f := s.injectedFault(req); f != nil {
+		return nil, f
+	}
+
 	id := req.Header.MessageID
 	switch req.Header.Action {
 	case actionCreate:
 		if f := s.shellQuotaFault(); f != nil {
 			return nil, f
+		}
+		if s.cfg.CreateWithoutShellID {
+			return createResponseWithoutShellID(req.Header.MessageID), nil
 		}
 		return s.createShell(r, req), nil
 	case actionCommand:
@@ -387,6 +436,8 @@ func (s *Server) receive(r *http.Request, req *request) ([]byte, *fault) {
 	if f != nil {
 		return nil, f
 	}
+	cmd.receiving.Add(1)
+	defer cmd.receiving.Add(-1)
 	if cmd.file != nil {
 		return s.receiveFile(r, req, cmd)
 	}

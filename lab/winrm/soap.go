@@ -220,6 +220,7 @@ type fault struct {
 	code    uint32 // Windows error code in the WSManFault element, 0 when not known
 	message string
 	detail  string // optional w:FaultDetail URI
+	lang    string // xml:lang of message; empty means en-US
 }
 
 func (f *fault) Error() string { return f.message }
@@ -232,7 +233,11 @@ func faultResponse(relatesTo, machine string, f *fault) []byte {
 
 	var b strings.Builder
 	b.WriteString(`<s:Fault><s:Code><s:Value>` + value + `</s:Value><s:Subcode><s:Value>` + f.subcode + `</s:Value></s:Subcode></s:Code>`)
-	b.WriteString(`<s:Reason><s:Text xml:lang="en-US">` + escape(f.message) + `</s:Text></s:Reason><s:Detail>`)
+	lang := f.lang
+	if lang == "" {
+		lang = "en-US"
+	}
+	b.WriteString(`<s:Reason><s:Text xml:lang="` + escape(lang) + `">` + escape(f.message) + `</s:Text></s:Reason><s:Detail>`)
 	if f.detail != "" {
 		b.WriteString(`<w:FaultDetail>` + escape(f.detail) + `</w:FaultDetail>`)
 	}

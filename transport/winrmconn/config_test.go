@@ -25,7 +25,7 @@ func TestConfigFromHost(t *testing.T) {
 		{"cert over http rejected", inventory.Host{Name: "a", Auth: "cert"}, 0, "needs HTTPS"},
 		{"cert without files", inventory.Host{Name: "a", Auth: "cert", TLS: true}, 0, "cert_file"},
 		{"cert files as variables ignored", inventory.Host{Name: "a", Auth: "cert", TLS: true, Vars: map[string]any{"cert_file": "c.pem", "cert_key_file": "k.pem"}}, 0, "cert_file"},
-		{"cert with files", inventory.Host{Name: "a", Auth: "cert", TLS: true, CertFile: "c.pem", CertKeyFile: "k.pem"}, 5986, ""},
+		{"cert files missing", inventory.Host{Name: "a", Auth: "cert", TLS: true, CertFile: "c.pem", CertKeyFile: "k.pem"}, 0, "cert_file c.pem: file not found"},
 		{"kerberos rejected", inventory.Host{Name: "a", Auth: "kerberos", PasswordEnv: "SEAL_DB_PASSWORD"}, 0, "not supported"},
 		{"no password_env", inventory.Host{Name: "a"}, 0, "password_env is missing"},
 		{"empty password variable", inventory.Host{Name: "a", PasswordEnv: "UNSET_VAR"}, 0, "UNSET_VAR"},

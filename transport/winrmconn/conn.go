@@ -91,13 +91,9 @@ func newClient(cfg Config) (client *winrm.Client, check *faultCheck, closer io.C
 
 	switch {
 	case cfg.Auth == AuthCert:
-		cert, err := os.ReadFile(cfg.CertFile)
+		cert, key, err := cfg.loadClientCert()
 		if err != nil {
-			return nil, nil, nil, fmt.Errorf("host %s: read cert_file: %w", cfg.Host, err)
-		}
-		key, err := os.ReadFile(cfg.CertKeyFile)
-		if err != nil {
-			return nil, nil, nil, fmt.Errorf("host %s: read cert_key_file: %w", cfg.Host, err)
+			return nil, nil, nil, err
 		}
 		endpoint.Cert, endpoint.Key = cert, key
 		params.TransportDecorator = func() winrm.Transporter { return winrm.NewClientAuthRequestWithDial(dial) }
@@ -131,10 +127,20 @@ func newClient(cfg Config) (client *winrm.Client, check *faultCheck, closer io.C
 // transport.UnreachableError. Known WinRM faults stay *FaultError, because
 // the host was reached and its configuration needs a change.
 func (c *Conn) dialError(err error) error {
+	if errors.Is(err, errNoShellID) {
+		// The error text names MaxShellsPerUser as a likely cause, which
+		// ClassifyFault would take for the quota fault itself.
+		return &transport.UnreachableError{Host: c.cfg.Host, Reason: "negotiation", Err: err}
+	}
 	classified := ClassifyFault(err)
 	var fault *FaultError
 	if errors.As(classified, &fault) {
 		return classified
+	}
+	if c.cfg.Auth == AuthCert {
+		if rejected := c.cfg.certDialError(err); rejected != nil {
+			return rejected
+		}
 	}
 
 	text := err.Error()
@@ -156,6 +162,9 @@ func (c *Conn) dialError(err error) error {
 	case errors.As(err, &netErr) && netErr.Timeout(), errors.As(err, &urlErr) && urlErr.Timeout():
 		reason = "timeout"
 	case strings.Contains(text, "http error") || strings.Contains(text, "invalid content type"):
+		reason = "negotiation"
+	case errors.As(err, new(*SOAPFaultError)):
+		// The WinRM service replied, but with a fault in place of a shell.
 		reason = "negotiation"
 	}
 	return &transport.UnreachableError{Host: c.cfg.Host, Reason: reason, Err: err}
@@ -279,6 +288,12 @@ func (c *Conn) execute(ctx context.Context, line string, stdin io.Reader) (stdou
 // start starts one command line in the shared shell, opening a new shell once
 // when the host has closed the old one. The caller reads the command's output
 // until it ends.
+//
+// NOTE: Windows frees the MaxConcurrentOperationsPerUser count of a command
+// in a text shell only when the shell closes (MS-WSMV product behavior note
+// 118, as ansible/ansible pull request 83656 quotes it). A run of more
+// commands than that quota on one host therefore gets FaultOperationQuota,
+// and unlike Ansible, start does not open a new shell for it yet.
 func (c *Conn) start(ctx context.Context, line string) (*winrm.Command, error) {
 	shell, err := c.currentShell()
 	if err != nil {
@@ -347,7 +362,7 @@ func (c *Conn) collect(ctx context.Context, command *winrm.Command, stdin io.Rea
 	}
 
 	if inErr != nil {
-		return nil, nil, 0, c.runError(ctx, c.inputError(inErr))
+		return nil, nil, 0, c.runError(ctx, fmt.Errorf("send stdin: %w", c.inputError(inErr)))
 	}
 	if err := errors.Join(outErr, errErr); err != nil {
 		return nil, nil, 0, c.runError(ctx, err)
@@ -355,16 +370,17 @@ func (c *Conn) collect(ctx context.Context, command *winrm.Command, stdin io.Rea
 	return outBuf.Bytes(), errBuf.Bytes(), command.ExitCode(), nil
 }
 
-// inputError explains a failed write to a command's stdin. The library
-// returns io.ErrShortWrite when a Send request fails, so the fault the host
-// sent is added from the transport.
+// inputError returns the error behind a failed write to a command's stdin.
+// The library returns io.ErrShortWrite when a Send request fails, so the
+// error of that request, usually the fault the host sent, is taken from the
+// transport.
 func (c *Conn) inputError(err error) error {
 	if errors.Is(err, io.ErrShortWrite) && c.faults != nil {
-		if fault := c.faults.sendFault(); fault != nil {
-			return fmt.Errorf("send stdin: %w", fault)
+		if sendErr := c.faults.sendFault(); sendErr != nil {
+			return sendErr
 		}
 	}
-	return fmt.Errorf("send stdin: %w", err)
+	return err
 }
 
 // runError wraps an error that stopped a command: a timeout wraps
@@ -419,6 +435,9 @@ func (c *Conn) reopenShell(old *winrm.Shell) (*winrm.Shell, error) {
 }
 
 // Close deletes the shell on the host. Commands still running in it end.
+// A shell the host no longer has (after a reboot, a WinRM restart or its idle
+// timeout) counts as deleted. Any other failure is returned, and the results
+// of the commands already run stand.
 func (c *Conn) Close() error {
 	c.mu.Lock()
 	shell := c.shell
@@ -429,10 +448,15 @@ func (c *Conn) Close() error {
 		return nil
 	}
 	defer c.closeTransport()
-	if err := shell.Close(); err != nil {
-		return fmt.Errorf("host %s: close WinRM shell: %w", c.cfg.Host, err)
+	err := shell.Close()
+	if err == nil {
+		return nil
 	}
-	return nil
+	var fault *FaultError
+	if errors.As(ClassifyFault(err), &fault) && fault.Kind == FaultShellNotFound {
+		return nil
+	}
+	return fmt.Errorf("host %s: close WinRM shell: %w; the commands already run are not affected, but the shell stays open on the host until its IdleTimeout (winrm/config/winrs) ends it, and counts toward MaxShellsPerUser until then", c.cfg.Host, err)
 }
 
 func (c *Conn) closeTransport() {

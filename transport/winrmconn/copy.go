@@ -188,13 +188,11 @@ func (c *Conn) uploadFile(ctx context.Context, src, dst string, size int64, sum 
 }
 
 // sendFile writes the rest of f to the command's stdin as base64 lines, one
-// Send request per chunk, and then closes stdin.
-//
-// NOTE: with NTLM message encryption over HTTP, lockedTransport sends one
-// request at a time, so each Send waits behind the library's Receive, which
-// the host holds for up to OperationTimeout while the script writes nothing.
-// Copies over that transport are therefore very slow; only Basic, NTLM and
-// certificate authentication over HTTPS send and receive in parallel.
+// Send request per chunk, and then closes stdin. Meanwhile the library keeps
+// a Receive request waiting on the host, and the host holds it until the
+// script writes output or OperationTimeout passes. Every transport therefore
+// sends the Send requests over another connection than that Receive, and
+// SealedNTLM keeps several NTLM-authenticated connections for this.
 func (c *Conn) sendFile(ctx context.Context, command *winrm.Command, f *os.File) error {
 	chunkSize := c.cfg.CopyChunkSize
 	if chunkSize == 0 {
@@ -214,7 +212,7 @@ func (c *Conn) sendFile(ctx context.Context, command *winrm.Command, f *os.File)
 			// One Write is one Send request, because lines is smaller than
 			// the library's limit of its envelope size minus 1000 bytes.
 			if _, werr := command.Stdin.Write(lines); werr != nil {
-				return fmt.Errorf("send file data: %w", werr)
+				return fmt.Errorf("send file data: %w", c.inputError(werr))
 			}
 		}
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
@@ -225,7 +223,7 @@ func (c *Conn) sendFile(ctx context.Context, command *winrm.Command, f *os.File)
 		}
 	}
 	if err := command.Stdin.Close(); err != nil {
-		return fmt.Errorf("close stdin: %w", err)
+		return fmt.Errorf("close stdin: %w", c.inputError(err))
 	}
 	return nil
 }

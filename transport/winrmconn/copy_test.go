@@ -263,3 +263,53 @@ func TestPutCorruptPartialFileRejected(t *testing.T) {
 		t.Errorf("Put after the mismatch sent %d bytes, want %d", res.Bytes, size)
 	}
 }
+
+// TestPutSealedNTLMSendsBesideReceive copies over NTLM message encryption on
+// plain HTTP. While the upload script runs, the library keeps a Receive
+// waiting on the host, which holds it until output or OperationTimeout. A
+// transport that sends one request at a time makes every Send wait for that
+// Receive to end, so the host would never see a Send while a Receive for the
+// upload is in progress. The check reads the lab's request log, not a clock.
+func TestPutSealedNTLMSendsBesideReceive(t *testing.T) {
+	root := t.TempDir()
+	srv, _, port := startNTLMLabWith(t, winrmlab.Config{Files: root, RecordRequests: true})
+	conn, err := Dial(context.Background(), ntlmConfig(port, false))
+	if err != nil {
+		t.Fatalf("Dial: %v", err)
+	}
+	defer conn.Close()
+
+	const size = 24 << 20
+	src, sum := writeRandomFile(t, size, 8)
+	start := time.Now()
+	res, err := conn.Put(context.Background(), src, `C:\patches\kb-sealed.msu`, transport.PutOptions{})
+	if err != nil {
+		t.Fatalf("Put: %v", err)
+	}
+	elapsed := time.Since(start)
+	t.Logf("copied %d MB over sealed NTLM in %s (%.1f MB/s)", size>>20, elapsed.Round(time.Millisecond), float64(size)/(1<<20)/elapsed.Seconds())
+
+	if !res.Changed || res.Bytes != size || res.SHA256 != sum {
+		t.Errorf("Put result = %+v, want changed, %d bytes, checksum %s", res, size, sum)
+	}
+	if got := sha256File(t, filepath.Join(root, "C", "patches", "kb-sealed.msu")); got != sum {
+		t.Errorf("checksum on the host = %s, want %s", got, sum)
+	}
+
+	sends, besideReceive := 0, 0
+	for _, r := range srv.Requests() {
+		if r.Action != "Send" {
+			continue
+		}
+		sends++
+		if r.ReceivesInProgress > 0 {
+			besideReceive++
+		}
+	}
+	if minSends := size / MaxCopyChunkSize(DefaultEnvelopeSize); sends < minSends {
+		t.Fatalf("the host saw %d Send requests, want at least %d for %d bytes", sends, minSends, size)
+	}
+	if besideReceive*2 <= sends {
+		t.Errorf("%d of %d Send requests arrived while a Receive for the upload was in progress, want most: each Send waited for the held Receive to end", besideReceive, sends)
+	}
+}

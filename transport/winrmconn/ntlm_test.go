@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -223,4 +224,39 @@ func TestBasicStillWorksOverHTTPS(t *testing.T) {
 	defer conn.Close()
 
 	runQuser(t, conn)
+}
+
+// TestNTLMEncryptedFaultKeepsLogin checks that a fault, which arrives sealed
+// like any response, does not cost a new NTLM login. A long command gets the
+// TimedOut fault every OperationTimeout, so a client that logged in again
+// after each would add a logon event on the host each time.
+func TestNTLMEncryptedFaultKeepsLogin(t *testing.T) {
+	srv, _, port := startNTLMLabWith(t, winrmlab.Config{RecordRequests: true})
+	conn, err := Dial(context.Background(), ntlmConfig(port, false))
+	if err != nil {
+		t.Fatalf("Dial: %v", err)
+	}
+	defer conn.Close()
+
+	_, err = conn.Run(context.Background(), transport.Command{Script: "Get-LabCommandWithoutReplay"})
+	if err == nil || !strings.Contains(err.Error(), "WinRM fault from the host: no replay entry matches") {
+		t.Fatalf("Run error = %v, want the lab's fault for a command without a replay entry", err)
+	}
+	faulted := srv.Requests()
+	before := srv.AuthAttempts()
+	runQuser(t, conn)
+
+	// No request was in progress beside the faulted Command, so the next
+	// request takes its connection, unless the fault closed it.
+	last := faulted[len(faulted)-1]
+	next := srv.Requests()[len(faulted)]
+	if last.Action != "Command" || last.Fault == "" {
+		t.Fatalf("last request before quser = %+v, want the faulted Command", last)
+	}
+	if next.Remote != last.Remote {
+		t.Errorf("the request after the fault came from %s, want the faulted Command's connection %s", next.Remote, last.Remote)
+	}
+	if after := srv.AuthAttempts(); after > before+1 {
+		t.Errorf("NTLM logins rose from %d to %d, want at most one more for a Send beside a Receive", before, after)
+	}
 }

@@ -48,6 +48,14 @@ const (
 // maxErrorText caps the unencrypted error text of a response kept in an error.
 const maxErrorText = 512
 
+// maxSealedConnections caps the TCP connections one SealedNTLM keeps to its
+// host. The winrm library keeps a Receive request waiting on the host for
+// each running command, which the host holds until there is output or
+// OperationTimeout passes. The Send and Signal requests of that command go
+// over a second connection so that they do not wait behind the Receive, and
+// two more serve commands that run at the same time on one Conn.
+const maxSealedConnections = 4
+
 // SealedNTLM is a winrm.Transporter for plain HTTP that logs in with NTLM once
 // per TCP connection and then sends every SOAP message sealed (encrypted and
 // signed) with the NTLM session keys. Unlike the winrm library's Encryption
@@ -55,18 +63,37 @@ const maxErrorText = 512
 // host that does not agree to sealing is an error, and a wrong password costs
 // one login attempt.
 //
-// Requests are serialized, because the sealing keys are RC4 streams with
-// sequence numbers that must advance in the order the host reads messages.
+// Each connection has its own NTLM login, session keys and sequence numbers,
+// and carries one request at a time, because the sealing keys are RC4 streams
+// that must advance in the order the host reads messages. Requests that run
+// at the same time use up to maxSealedConnections connections.
 type SealedNTLM struct {
 	user, password string
 	dialer         net.Dialer
 
+	// slots holds one token per request in progress, so at most
+	// maxSealedConnections connections are open.
+	slots chan struct{}
+
 	mu       sync.Mutex
 	endpoint string // host:port
 	timeout  time.Duration
+	// idle lists the logged-in connections not in use, the most recently
+	// used last.
+	idle []*sealedConn
+	// closed is set by Close. Requests after it still work, but their
+	// connections are closed when they end instead of kept.
+	closed bool
+}
+
+// sealedConn is one TCP connection with its NTLM login.
+type sealedConn struct {
 	conn     net.Conn
 	reader   *bufio.Reader
 	session  *ntlmssp.SecuritySession
+	endpoint string
+	timeout  time.Duration
+	closed   bool
 }
 
 var _ winrm.Transporter = (*SealedNTLM)(nil)
@@ -78,6 +105,7 @@ func NewSealedNTLM(user, password string, connectTimeout time.Duration) *SealedN
 		user:     user,
 		password: password,
 		dialer:   net.Dialer{Timeout: connectTimeout, KeepAlive: 30 * time.Second},
+		slots:    make(chan struct{}, maxSealedConnections),
 	}
 }
 
@@ -95,79 +123,122 @@ func (t *SealedNTLM) Transport(e *winrm.Endpoint) error {
 	return nil
 }
 
-// Post seals message, sends it and returns the unsealed response. A non-200
-// response reads "http error CODE: TEXT" as with the library's transports, so
-// ClassifyFault recognizes WinRM faults in it.
+// Post seals message, sends it and returns the unsealed response. A sealed
+// response with a status other than 200 is an *HTTPStatusError, which reads
+// "http error CODE: TEXT" as the library's transports write it.
 func (t *SealedNTLM) Post(_ *winrm.Client, message *soap.SoapMessage) (string, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
+	t.slots <- struct{}{}
+	defer func() { <-t.slots }()
 
 	body := []byte(message.String())
-	reused := t.conn != nil
-	if !reused {
-		if err := t.login(); err != nil {
+	c, reused := t.takeIdle()
+	if c == nil {
+		var err error
+		if c, err = t.login(); err != nil {
 			return "", err
 		}
 	}
 
-	response, err := t.exchange(body)
+	response, err := c.exchange(body)
 
 	// A connection that sat idle may have been closed by the host before it
 	// read the request. Only then is the message sent again, over a new login.
 	if err != nil && reused && closedBeforeResponse(err) {
-		t.disconnect()
-		if err := t.login(); err != nil {
+		c.close()
+		if c, err = t.login(); err != nil {
 			return "", err
 		}
-		response, err = t.exchange(body)
+		response, err = c.exchange(body)
 	}
-	if err != nil {
-		t.disconnect()
+	var status *HTTPStatusError
+	if err != nil && !errors.As(err, &status) {
+		c.close()
 		return "", err
 	}
-	return response, nil
+	// A fault arrives sealed like any response, so the connection and its
+	// NTLM session stay usable after it.
+	t.putIdle(c)
+	return response, err
 }
 
-// Close closes the connection to the host, if one is open.
+// Close closes the idle connections to the host. Connections in use are
+// closed when their request ends.
 func (t *SealedNTLM) Close() error {
 	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.disconnect()
+	idle := t.idle
+	t.idle = nil
+	t.closed = true
+	t.mu.Unlock()
+
+	for _, c := range idle {
+		c.close()
+	}
 	return nil
 }
 
-func (t *SealedNTLM) disconnect() {
-	if t.conn != nil {
-		_ = t.conn.Close()
+// takeIdle returns the most recently used idle connection, or nil when
+// there is none.
+func (t *SealedNTLM) takeIdle() (c *sealedConn, ok bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.idle) == 0 {
+		return nil, false
 	}
-	t.conn, t.reader, t.session = nil, nil, nil
+	c = t.idle[len(t.idle)-1]
+	t.idle = t.idle[:len(t.idle)-1]
+	return c, true
+}
+
+// putIdle keeps c for the next request, unless the host closed it or the
+// transport was closed.
+func (t *SealedNTLM) putIdle(c *sealedConn) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if c.closed || t.closed {
+		c.close()
+		return
+	}
+	t.idle = append(t.idle, c)
+}
+
+// close closes the TCP connection. A later request on c fails with
+// net.ErrClosed.
+func (c *sealedConn) close() {
+	if c.conn != nil && !c.closed {
+		_ = c.conn.Close()
+	}
+	c.closed = true
 }
 
 // login connects and runs the NTLM handshake with empty POST requests, as
 // WinRM clients do before sending encrypted messages. The handshake stops
 // before the AUTHENTICATE message, so before any credential check, when the
 // host's CHALLENGE does not offer signing and sealing.
-func (t *SealedNTLM) login() error {
-	if t.endpoint == "" {
-		return errors.New("NTLM transport used before Transport set its endpoint")
+func (t *SealedNTLM) login() (*sealedConn, error) {
+	t.mu.Lock()
+	c := &sealedConn{endpoint: t.endpoint, timeout: t.timeout}
+	t.mu.Unlock()
+	if c.endpoint == "" {
+		return nil, errors.New("NTLM transport used before Transport set its endpoint")
 	}
-	conn, err := t.dialer.Dial("tcp", t.endpoint)
-	if err != nil {
-		return err
-	}
-	t.conn, t.reader = conn, bufio.NewReader(conn)
 
-	if err := t.handshake(); err != nil {
-		t.disconnect()
-		return err
+	conn, err := t.dialer.Dial("tcp", c.endpoint)
+	if err != nil {
+		return nil, err
 	}
-	return nil
+	c.conn, c.reader = conn, bufio.NewReader(conn)
+
+	if err := c.handshake(t.user, t.password); err != nil {
+		c.close()
+		return nil, err
+	}
+	return c, nil
 }
 
-func (t *SealedNTLM) handshake() error {
-	user, domain := splitNTLMUser(t.user)
+func (c *sealedConn) handshake(userName, password string) error {
+	user, domain := splitNTLMUser(userName)
 	client, err := ntlmssp.NewClient(
-		ntlmssp.SetUserInfo(user, t.password),
+		ntlmssp.SetUserInfo(user, password),
 		ntlmssp.SetDomain(domain),
 		ntlmssp.SetVersion(ntlmssp.DefaultVersion()),
 	)
@@ -179,7 +250,7 @@ func (t *SealedNTLM) handshake() error {
 	if err != nil {
 		return fmt.Errorf("build NTLM NEGOTIATE message: %w", err)
 	}
-	resp, text, err := t.roundTrip(nil, "", "Negotiate "+base64.StdEncoding.EncodeToString(negotiate))
+	resp, text, err := c.roundTrip(nil, "", "Negotiate "+base64.StdEncoding.EncodeToString(negotiate))
 	if err != nil {
 		return err
 	}
@@ -195,7 +266,7 @@ func (t *SealedNTLM) handshake() error {
 	if err != nil {
 		return fmt.Errorf("build NTLM AUTHENTICATE message: %w", err)
 	}
-	resp, text, err = t.roundTrip(nil, "", "Negotiate "+base64.StdEncoding.EncodeToString(authenticate))
+	resp, text, err = c.roundTrip(nil, "", "Negotiate "+base64.StdEncoding.EncodeToString(authenticate))
 	if err != nil {
 		return err
 	}
@@ -207,18 +278,29 @@ func (t *SealedNTLM) handshake() error {
 	case client.SecuritySession() == nil:
 		return fmt.Errorf("%w: no NTLM session keys after the handshake", errSealingRejected)
 	}
-	t.session = client.SecuritySession()
+	c.session = client.SecuritySession()
 	return nil
+}
+
+// HTTPStatusError is a response to a sealed message with a status other
+// than 200. Body is the unsealed response, usually a SOAP fault.
+type HTTPStatusError struct {
+	Status int
+	Body   string
+}
+
+func (e *HTTPStatusError) Error() string {
+	return fmt.Sprintf("http error %d: %s", e.Status, e.Body)
 }
 
 // exchange sends one sealed message on the logged-in connection and returns
 // the unsealed response.
-func (t *SealedNTLM) exchange(message []byte) (string, error) {
-	sealed, err := t.seal(message)
+func (c *sealedConn) exchange(message []byte) (string, error) {
+	sealed, err := c.seal(message)
 	if err != nil {
 		return "", err
 	}
-	resp, text, err := t.roundTrip(sealed, sealedContentType, "")
+	resp, text, err := c.roundTrip(sealed, sealedContentType, "")
 	if err != nil {
 		return "", err
 	}
@@ -232,12 +314,12 @@ func (t *SealedNTLM) exchange(message []byte) (string, error) {
 		}
 		return "", fmt.Errorf("http error %d: unencrypted response to an encrypted request: %s", resp.StatusCode, text)
 	}
-	plain, err := t.unseal(resp.body)
+	plain, err := c.unseal(resp.body)
 	if err != nil {
 		return "", fmt.Errorf("read encrypted response: %w", err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("http error %d: %s", resp.StatusCode, plain)
+		return "", &HTTPStatusError{Status: resp.StatusCode, Body: string(plain)}
 	}
 	return string(plain), nil
 }
@@ -250,8 +332,8 @@ type response struct {
 
 // roundTrip sends one POST on the current connection and reads the whole
 // response. text is the body, cut to maxErrorText, for error messages.
-func (t *SealedNTLM) roundTrip(body []byte, contentType, authorization string) (*response, string, error) {
-	req, err := http.NewRequest(http.MethodPost, "http://"+t.endpoint+"/wsman", bytes.NewReader(body))
+func (c *sealedConn) roundTrip(body []byte, contentType, authorization string) (*response, string, error) {
+	req, err := http.NewRequest(http.MethodPost, "http://"+c.endpoint+"/wsman", bytes.NewReader(body))
 	if err != nil {
 		return nil, "", fmt.Errorf("build WinRM request: %w", err)
 	}
@@ -268,13 +350,13 @@ func (t *SealedNTLM) roundTrip(body []byte, contentType, authorization string) (
 		req.Body = http.NoBody
 	}
 
-	if t.timeout > 0 {
-		_ = t.conn.SetDeadline(time.Now().Add(t.timeout))
+	if c.timeout > 0 {
+		_ = c.conn.SetDeadline(time.Now().Add(c.timeout))
 	}
-	if err := req.Write(t.conn); err != nil {
+	if err := req.Write(c.conn); err != nil {
 		return nil, "", err
 	}
-	resp, err := http.ReadResponse(t.reader, req)
+	resp, err := http.ReadResponse(c.reader, req)
 	if err != nil {
 		return nil, "", err
 	}
@@ -285,9 +367,8 @@ func (t *SealedNTLM) roundTrip(body []byte, contentType, authorization string) (
 	}
 	if resp.Close {
 		// The host closes the connection after this response, which ends the
-		// NTLM login. The next write fails with net.ErrClosed, so Post logs in
-		// again on a new connection.
-		_ = t.conn.Close()
+		// NTLM login, so the connection is not used again.
+		c.close()
 	}
 
 	text := string(data)
@@ -298,8 +379,8 @@ func (t *SealedNTLM) roundTrip(body []byte, contentType, authorization string) (
 }
 
 // seal builds the multipart/encrypted body of message.
-func (t *SealedNTLM) seal(message []byte) ([]byte, error) {
-	sealed, signature, err := t.session.Wrap(message)
+func (c *sealedConn) seal(message []byte) ([]byte, error) {
+	sealed, signature, err := c.session.Wrap(message)
 	if err != nil {
 		return nil, fmt.Errorf("encrypt WinRM message: %w", err)
 	}
@@ -323,7 +404,7 @@ func (t *SealedNTLM) seal(message []byte) ([]byte, error) {
 // unseal decrypts a multipart/encrypted response body and checks its
 // signature and sequence number. The sealed bytes are found by the Length in
 // OriginalContent, because the ciphertext may contain the boundary.
-func (t *SealedNTLM) unseal(body []byte) ([]byte, error) {
+func (c *sealedConn) unseal(body []byte) ([]byte, error) {
 	rest, ok := bytes.CutPrefix(body, []byte(sealedBoundary+"\r\n"))
 	if !ok {
 		return nil, errors.New("body does not start with the Encrypted Boundary")
@@ -361,7 +442,7 @@ func (t *SealedNTLM) unseal(body []byte) ([]byte, error) {
 		return nil, errors.New("body does not end with the closing Encrypted Boundary")
 	}
 
-	message, err := t.session.Unwrap(sealed, signature)
+	message, err := c.session.Unwrap(sealed, signature)
 	if err != nil {
 		return nil, fmt.Errorf("NTLM signature check failed, so the response was altered or is out of sequence: %w", err)
 	}

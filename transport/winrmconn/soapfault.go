@@ -19,8 +19,15 @@ type SOAPFaultError struct {
 }
 
 func (e *SOAPFaultError) Error() string {
-	return fmt.Sprintf("host %s sent a WinRM fault: %s", e.Host, faultReason(e.Body))
+	text := "WinRM fault from the host: " + faultReason(e.Body)
+	if code := wsmanFaultCode(e.Body); code != 0 {
+		text += fmt.Sprintf(" (WSManFault code %d)", code)
+	}
+	return text
 }
+
+// errNoShellID marks a Create response without a ShellId.
+var errNoShellID = errors.New("the WinRM service created no shell (its Create response has no ShellId), so no command can run")
 
 var (
 	faultElement  = regexp.MustCompile(`<(?:\w+:)?Fault[\s>]`)
@@ -43,10 +50,12 @@ type faultCheck struct {
 	host  string
 	inner winrm.Transporter
 
-	// lastSend is the most recent fault on a Send request. The library's
-	// stdin writer returns io.ErrShortWrite in place of that error.
-	lastSend atomic.Pointer[SOAPFaultError]
+	// lastSend is the error of the most recent failed Send request. The
+	// library's stdin writer returns io.ErrShortWrite in place of it.
+	lastSend atomic.Pointer[sendFailure]
 }
+
+type sendFailure struct{ err error }
 
 func (t *faultCheck) Transport(endpoint *winrm.Endpoint) error {
 	return t.inner.Transport(endpoint)
@@ -55,41 +64,59 @@ func (t *faultCheck) Transport(endpoint *winrm.Endpoint) error {
 // Post sends message and returns an error for a fault response and for a
 // Create response without a ShellId.
 func (t *faultCheck) Post(client *winrm.Client, message *soap.SoapMessage) (string, error) {
-	body, err := t.inner.Post(client, message)
-	if err != nil {
-		return body, err
-	}
-
 	action := ""
 	if m := requestAction.FindStringSubmatch(message.String()); m != nil {
 		action = m[1]
 	}
 
+	body, err := t.inner.Post(client, message)
+	var status *HTTPStatusError
+	if errors.As(err, &status) && faultElement.MatchString(status.Body) {
+		// SealedNTLM returns a fault as an error. It is handled here as the
+		// library's own transports deliver it, as a response body.
+		body, err = status.Body, nil
+	}
+	if err != nil {
+		if action == actionSend {
+			t.lastSend.Store(&sendFailure{err})
+		}
+		return "", err
+	}
+
 	if faultElement.MatchString(body) {
 		// A Receive that waited OperationTimeout without output ends in the
-		// TimedOut fault. The library polls again on it, so it passes.
-		if action == actionReceive && soapTimedOut.MatchString(body) {
+		// TimedOut fault. The library polls again when the response has no
+		// output, whatever language the fault text is in.
+		if action == actionReceive && receiveTimedOut(body) {
 			return body, nil
 		}
 		fault := &SOAPFaultError{Host: t.host, Body: body}
 		if action == actionSend {
-			t.lastSend.Store(fault)
+			t.lastSend.Store(&sendFailure{fault})
 		}
 		return "", fault
 	}
 
 	if action == actionCreate && !shellIDValue.MatchString(body) {
-		return "", fmt.Errorf("host %s: the WinRM service created no shell (its Create response has no ShellId), so no command can run: check the shell quota MaxShellsPerUser with 'winrm get winrm/config/winrs' and the Microsoft-Windows-WinRM/Operational event log on the host", t.host)
+		return "", fmt.Errorf("%w: check the shell quota MaxShellsPerUser with 'winrm get winrm/config/winrs' and the Microsoft-Windows-WinRM/Operational event log on the host", errNoShellID)
 	}
 	return body, nil
 }
 
-// sendFault returns the last fault on a Send request, or nil.
-// NOTE: commands that run at the same time share the transport, so the fault
+// receiveTimedOut reports whether a fault body is the end of a Receive that
+// waited OperationTimeout: the w:TimedOut subcode or the Windows error
+// ERROR_WSMAN_OPERATION_TIMEDOUT, which pywinrm (winrm/protocol.py) also
+// checks for.
+func receiveTimedOut(body string) bool {
+	return soapTimedOut.MatchString(body) || wsmanFaultCode(body) == codeOperationTimedOut
+}
+
+// sendFault returns the error of the last failed Send request, or nil.
+// NOTE: commands that run at the same time share the transport, so the error
 // may belong to another command's input.
 func (t *faultCheck) sendFault() error {
 	if f := t.lastSend.Load(); f != nil {
-		return f
+		return f.err
 	}
 	return nil
 }
@@ -103,6 +130,10 @@ func faultBody(err error) string {
 	var command *winrm.ExecuteCommandError
 	if errors.As(err, &command) {
 		return command.Body
+	}
+	var status *HTTPStatusError
+	if errors.As(err, &status) {
+		return status.Body
 	}
 	return ""
 }
