@@ -37,6 +37,12 @@ type Conn struct {
 
 	mu    sync.Mutex
 	shell *winrm.Shell
+	// inUse counts the commands started and not yet finished per shell, so
+	// that a retired shell is deleted when its last command ends.
+	inUse map[*winrm.Shell]int
+	// retired holds shells replaced after an operations quota fault that
+	// still run commands.
+	retired map[*winrm.Shell]bool
 }
 
 var _ transport.Connection = (*Conn)(nil)
@@ -278,40 +284,45 @@ func randomName() (string, error) {
 // execute runs one command line in the shared shell, opening a new shell once
 // when the host has closed the old one.
 func (c *Conn) execute(ctx context.Context, line string, stdin io.Reader) (stdout, stderr []byte, code int, err error) {
-	command, err := c.start(ctx, line)
+	command, release, err := c.start(ctx, line)
 	if err != nil {
 		return nil, nil, 0, err
 	}
+	defer release()
 	return c.collect(ctx, command, stdin)
 }
 
-// start starts one command line in the shared shell, opening a new shell once
-// when the host has closed the old one. The caller reads the command's output
-// until it ends.
-//
-// NOTE: Windows frees the MaxConcurrentOperationsPerUser count of a command
-// in a text shell only when the shell closes (MS-WSMV product behavior note
-// 118, as ansible/ansible pull request 83656 quotes it). A run of more
-// commands than that quota on one host therefore gets FaultOperationQuota,
-// and unlike Ansible, start does not open a new shell for it yet.
-func (c *Conn) start(ctx context.Context, line string) (*winrm.Command, error) {
-	shell, err := c.currentShell()
+// start starts one command line in the shared shell. It opens a new shell
+// and tries once more when the host has closed the old one, or when the shell
+// has used up MaxConcurrentOperationsPerUser: Windows frees that count of a
+// text shell's commands only when the shell closes (MS-WSMV product behavior
+// note 118, as ansible/ansible pull request 83656 quotes it), so the old shell
+// is deleted once its last command ends. The caller reads the command's output
+// until it ends, then calls release.
+func (c *Conn) start(ctx context.Context, line string) (command *winrm.Command, release func(), err error) {
+	shell, err := c.acquireShell()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 
-	command, err := shell.ExecuteWithContext(ctx, line)
+	command, err = shell.ExecuteWithContext(ctx, line)
 	var fault *FaultError
-	if err != nil && errors.As(ClassifyFault(err), &fault) && fault.Kind == FaultShellNotFound {
-		if shell, err = c.reopenShell(shell); err != nil {
-			return nil, err
+	if err != nil && errors.As(ClassifyFault(err), &fault) && (fault.Kind == FaultShellNotFound || fault.Kind == FaultOperationQuota) {
+		c.releaseShell(shell)
+		var idle *winrm.Shell
+		if shell, idle, err = c.replaceShell(shell, fault.Kind == FaultOperationQuota); err != nil {
+			return nil, nil, err
+		}
+		if idle != nil {
+			c.deleteRetired(idle)
 		}
 		command, err = shell.ExecuteWithContext(ctx, line)
 	}
 	if err != nil {
-		return nil, c.runError(ctx, err)
+		c.releaseShell(shell)
+		return nil, nil, c.runError(ctx, err)
 	}
-	return command, nil
+	return command, func() { c.releaseShell(shell) }, nil
 }
 
 // collect feeds stdin, gathers the output of command and waits for its end or
@@ -406,32 +417,79 @@ func (c *Conn) runError(ctx context.Context, err error) error {
 	return fmt.Errorf("host %s: run command: %w", c.cfg.Host, err)
 }
 
-func (c *Conn) currentShell() (*winrm.Shell, error) {
+// acquireShell returns the current shell and counts one more command in it.
+func (c *Conn) acquireShell() (*winrm.Shell, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.shell == nil {
 		return nil, fmt.Errorf("host %s: connection is closed", c.cfg.Host)
 	}
+	if c.inUse == nil {
+		c.inUse = map[*winrm.Shell]int{}
+	}
+	c.inUse[c.shell]++
 	return c.shell, nil
 }
 
-// reopenShell replaces old with a new shell unless another command already
-// did so.
-func (c *Conn) reopenShell(old *winrm.Shell) (*winrm.Shell, error) {
+// releaseShell counts one command less in shell and deletes a retired shell
+// after its last command.
+func (c *Conn) releaseShell(shell *winrm.Shell) {
+	c.mu.Lock()
+	c.inUse[shell]--
+	idle := c.inUse[shell] <= 0
+	if idle {
+		delete(c.inUse, shell)
+	}
+	closeNow := idle && c.retired[shell]
+	if closeNow {
+		delete(c.retired, shell)
+	}
+	c.mu.Unlock()
+
+	if closeNow {
+		c.deleteRetired(shell)
+	}
+}
+
+// replaceShell makes a new shell current in place of old unless another
+// command already did so, and counts one command in it. With retire set the
+// old shell is still alive on the host: it is returned as idle for the caller
+// to delete when no command runs in it, else it is deleted when its last
+// command ends.
+func (c *Conn) replaceShell(old *winrm.Shell, retire bool) (shell, idle *winrm.Shell, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.shell == nil {
-		return nil, fmt.Errorf("host %s: connection is closed", c.cfg.Host)
+		return nil, nil, fmt.Errorf("host %s: connection is closed", c.cfg.Host)
 	}
 	if c.shell != old {
-		return c.shell, nil
+		c.inUse[c.shell]++
+		return c.shell, nil, nil
 	}
-	shell, err := c.client.CreateShell()
+	shell, err = c.client.CreateShell()
 	if err != nil {
-		return nil, c.dialError(err)
+		return nil, nil, c.dialError(err)
 	}
 	c.shell = shell
-	return shell, nil
+	c.inUse[shell]++
+	if !retire {
+		return shell, nil, nil
+	}
+	if c.inUse[old] == 0 {
+		return shell, old, nil
+	}
+	if c.retired == nil {
+		c.retired = map[*winrm.Shell]bool{}
+	}
+	c.retired[old] = true
+	return shell, nil, nil
+}
+
+// deleteRetired deletes a shell replaced after an operations quota fault.
+// No command waits for the result, and a shell that could not be deleted
+// ends at the host's IdleTimeout, so errors are ignored.
+func (c *Conn) deleteRetired(shell *winrm.Shell) {
+	_ = shell.Close()
 }
 
 // Close deletes the shell on the host. Commands still running in it end.
@@ -442,7 +500,13 @@ func (c *Conn) Close() error {
 	c.mu.Lock()
 	shell := c.shell
 	c.shell = nil
+	retired := c.retired
+	c.retired = nil
 	c.mu.Unlock()
+
+	for old := range retired {
+		c.deleteRetired(old)
+	}
 
 	if shell == nil {
 		return nil

@@ -149,10 +149,11 @@ func (c *Conn) uploadFile(ctx context.Context, src, dst string, size int64, sum 
 	if err != nil {
 		return 0, err
 	}
-	command, err := c.start(ctx, line)
+	command, release, err := c.start(ctx, line)
 	if err != nil {
 		return 0, err
 	}
+	defer release()
 	out, first, err := readFirstLine(command)
 	if err != nil {
 		return 0, c.scriptFailed(ctx, command, out, err)
@@ -264,10 +265,11 @@ func (c *Conn) download(ctx context.Context, src, dst string, remote remoteFile)
 	if err != nil {
 		return 0, err
 	}
-	command, err := c.start(ctx, line)
+	command, release, err := c.start(ctx, line)
 	if err != nil {
 		return 0, err
 	}
+	defer release()
 	received, stderr, err := receiveFile(command, f)
 	if err != nil {
 		_ = command.Close()

@@ -289,3 +289,60 @@ func TestRunReceiveTimedOutChinese(t *testing.T) {
 		})
 	}
 }
+
+// TestRunOperationsQuotaOpensNewShell checks that a command refused for
+// MaxConcurrentOperationsPerUser runs in a new shell, and that the old shell,
+// whose operations Windows frees only when it closes, is deleted.
+func TestRunOperationsQuotaOpensNewShell(t *testing.T) {
+	quota := winrmlab.Config{RecordRequests: true, Faults: []winrmlab.InjectedFault{{
+		Action: "Command", Match: regexp.MustCompile("quser"), Times: 1,
+		Subcode: "w:QuotaLimit", Code: 2150859174, Message: operationsQuotaMessage,
+	}}}
+	labs := []struct {
+		name  string
+		start func(t *testing.T) (*winrmlab.Server, Config)
+	}{
+		{"https basic", func(t *testing.T) (*winrmlab.Server, Config) {
+			entries, err := winrmlab.ParseReplay("replay.yml", labReplay(t))
+			if err != nil {
+				t.Fatalf("parse replay: %v", err)
+			}
+			cfg := quota
+			cfg.Entries = entries
+			srv, port, caFile := serveLab(t, cfg)
+			return srv, labConfig(port, caFile)
+		}},
+		{"sealed ntlm", func(t *testing.T) (*winrmlab.Server, Config) {
+			srv, _, port := startNTLMLabWith(t, quota)
+			return srv, ntlmConfig(port, false)
+		}},
+	}
+	for _, lab := range labs {
+		t.Run(lab.name, func(t *testing.T) {
+			server, cfg := lab.start(t)
+			conn, err := Dial(context.Background(), cfg)
+			if err != nil {
+				t.Fatalf("Dial: %v", err)
+			}
+			defer conn.Close()
+
+			runQuser(t, conn)
+
+			var creates, deletes int
+			for _, r := range server.Requests() {
+				switch r.Action {
+				case "Create":
+					creates++
+				case "Delete":
+					deletes++
+				}
+			}
+			if creates != 2 {
+				t.Errorf("%d shells created, want 2 (the first and its replacement)", creates)
+			}
+			if deletes != 1 {
+				t.Errorf("%d shells deleted before Close, want 1 (the replaced shell)", deletes)
+			}
+		})
+	}
+}
