@@ -19,8 +19,8 @@ func antivirusSpec() *module.Spec {
 	return &module.Spec{
 		Name:  antivirusCheck,
 		Title: i18n.T("Antivirus signature age", "杀毒软件病毒库时效"),
-		Doc: "Windows: age of the antivirus signatures, read from the LastWriteTime of a signature file (or the newest file under a directory) " +
-			"or from a registry value. A registry value may be a date string (year first, such as 2020-06-01 or 2020/6/1 08:00:00, read in the host's time zone unless it has an offset), " +
+		Doc: "Windows: age of the antivirus signatures, read from the LastWriteTime of a signature file (or the newest file under a directory), " +
+			"from a registry value, or from Windows Defender's Get-MpComputerStatus. A registry value may be a date string (year first, such as 2020-06-01 or 2020/6/1 08:00:00, read in the host's time zone unless it has an offset), " +
 			"an 8-digit yyyyMMdd number, Unix seconds or milliseconds, a FILETIME number, or an 8-byte REG_BINARY FILETIME.",
 		Check: true,
 		Args: []module.Arg{
@@ -30,6 +30,7 @@ func antivirusSpec() *module.Spec {
 			{Name: "path", Type: module.String, Doc: `signature file, or a directory whose newest file is read, such as a file under C:\Program Files (x86)\Rising\Rav; not Rising's whole install folder, whose logfiles folder is written continuously; give this or registry_key`},
 			{Name: "registry_key", Type: module.String, Doc: `registry key such as HKLM\SOFTWARE\Microsoft\Windows Defender\Signature Updates (HKLM:, HKEY_LOCAL_MACHINE and the other hives accepted)`},
 			{Name: "registry_value", Type: module.String, Doc: "name of the value under registry_key that holds the signature date, such as ASSignatureApplied"},
+			{Name: "defender", Type: module.Bool, Default: false, Doc: "read AntivirusSignatureLastUpdated of Windows Defender with Get-MpComputerStatus (Windows Server 2016 and later; Windows Server 2012 R2 has no Defender) instead of path or registry_key"},
 			{Name: "max_age", Type: module.String, Default: "7d", Doc: "signature age at or above which the check warns, such as 7d"},
 			{Name: "fail_age", Type: module.String, Doc: "signature age at or above which the check fails, such as 14d (optional)"},
 		},
@@ -44,10 +45,15 @@ type SignatureSource struct {
 	// Key is a provider path such as Registry::HKEY_LOCAL_MACHINE\SOFTWARE\x.
 	Key   string
 	Value string
+	// Defender reads Get-MpComputerStatus instead of a file or the registry.
+	Defender bool
 }
 
 // Item is the source as a report item.
 func (s SignatureSource) Item() string {
+	if s.Defender {
+		return "Windows Defender"
+	}
 	if s.Path != "" {
 		return s.Path
 	}
@@ -71,6 +77,10 @@ type Signature struct {
 	Now time.Time
 	// ParseError is the reason Raw gave no date.
 	ParseError string
+	// Version is the signature version Windows Defender reports.
+	Version string
+	// Disabled is set when Windows Defender reports AntivirusEnabled False.
+	Disabled bool
 }
 
 type antivirusProbe func(ctx context.Context, env *module.Env, src SignatureSource) (Signature, *module.Finding)
@@ -113,13 +123,18 @@ func signatureSource(args module.Args) (SignatureSource, error) {
 	path := strings.TrimSpace(args.String("path"))
 	key := strings.TrimSpace(args.String("registry_key"))
 	value := args.String("registry_value")
+	defender := boolArg(args, "defender", false)
 	switch {
+	case defender && (path != "" || key != ""):
+		return SignatureSource{}, fmt.Errorf("defender: %w: defender reads Get-MpComputerStatus, so leave path and registry_key out", errArg)
+	case defender:
+		return SignatureSource{Defender: true}, nil
 	case path != "" && key != "":
 		return SignatureSource{}, fmt.Errorf("path, registry_key: %w: give either a file path or a registry key, not both", errArg)
 	case path != "":
 		return SignatureSource{Path: path}, nil
 	case key == "":
-		return SignatureSource{}, fmt.Errorf("path: %w: give the signature file path, or registry_key and registry_value", errArg)
+		return SignatureSource{}, fmt.Errorf("path: %w: give the signature file path, registry_key and registry_value, or defender: true", errArg)
 	case value == "":
 		return SignatureSource{}, fmt.Errorf("registry_value: %w: name the value under %s that contains the signature date", errArg, key)
 	}
@@ -203,6 +218,57 @@ func ParseSignatureProbe(out []byte) (Signature, error) {
 		return sig, nil
 	}
 	sig.Date = t
+	return sig, nil
+}
+
+// defenderNeverUpdated is the AntivirusSignatureAge Windows Defender
+// reports when it has no signatures (uint32 -1).
+const defenderNeverUpdated = "4294967295"
+
+// ParseDefenderStatus reads a Get-MpComputerStatus record as Format-List
+// prints it. The probe adds Now (the host clock) and Found, and prints
+// AntivirusSignatureLastUpdated in UTC ISO 8601; published output shows it in
+// the host culture, read with shortDatePattern as the host's wall clock. An
+// empty or unreadable AntivirusSignatureLastUpdated leaves Date zero with the
+// reason in ParseError.
+func ParseDefenderStatus(out []byte, shortDatePattern string) (Signature, error) {
+	var rec PSListRecord
+	for _, r := range ParsePSList(out) {
+		if r.Has("AntivirusSignatureLastUpdated") || r.Has("Found") {
+			rec = r
+			break
+		}
+	}
+	if rec.Fields == nil {
+		return Signature{}, fmt.Errorf("no Get-MpComputerStatus record with AntivirusSignatureLastUpdated in the output")
+	}
+
+	sig := Signature{
+		Found:    !strings.EqualFold(psListValue(rec, "Found"), "false"),
+		RawKind:  "AntivirusSignatureLastUpdated",
+		Raw:      psListValue(rec, "AntivirusSignatureLastUpdated"),
+		Version:  psListValue(rec, "AntivirusSignatureVersion"),
+		Disabled: strings.EqualFold(psListValue(rec, "AntivirusEnabled"), "false"),
+	}
+	if now, err := time.Parse(time.RFC3339, psListValue(rec, "Now")); err == nil {
+		sig.Now = now
+	}
+	if !sig.Found {
+		return sig, nil
+	}
+
+	age := psListValue(rec, "AntivirusSignatureAge")
+	t, _, ok := parsePSDateTime(sig.Raw, shortDatePattern)
+	switch {
+	case ok:
+		sig.Date = t
+	case sig.Raw == "" && age == defenderNeverUpdated:
+		sig.ParseError = "Windows Defender reports no signature update (AntivirusSignatureAge " + age + ")"
+	case sig.Raw == "":
+		sig.ParseError = "AntivirusSignatureLastUpdated is empty"
+	default:
+		sig.ParseError = fmt.Sprintf("AntivirusSignatureLastUpdated %q is not a date", sig.Raw)
+	}
 	return sig, nil
 }
 
@@ -327,12 +393,38 @@ func EvaluateSignature(src SignatureSource, sig Signature, maxAge, failAge time.
 	}
 	f.Threshold = joinText(limits...)
 
+	if !sig.Found && src.Defender {
+		f.Status, f.Value = module.StatusFail, i18n.T("not found", "不存在")
+		f.Message = i18n.T(
+			"Get-MpComputerStatus is missing, so Windows Defender is not installed (Windows Server 2012 R2 has none); check the installed antivirus with path or registry_key",
+			"主机没有 Get-MpComputerStatus，即未安装 Windows Defender（Windows Server 2012 R2 不带 Defender）；请用 path 或 registry_key 检查实际安装的杀毒软件",
+		)
+		return f
+	}
 	if !sig.Found {
 		f.Status, f.Value = module.StatusFail, i18n.T("not found", "不存在")
 		f.Message = i18n.T(
 			"antivirus signatures not found at "+src.Item()+" — check the path, and whether the antivirus is installed",
 			"未找到杀毒软件病毒库 "+src.Item()+" — 请检查路径，以及杀毒软件是否已安装",
 		)
+		return f
+	}
+	if src.Defender && sig.Disabled {
+		f.Status, f.Value = module.StatusFail, i18n.T("antivirus disabled", "防病毒已关闭")
+		f.Message = i18n.T(
+			"Windows Defender reports AntivirusEnabled False, so files are not scanned; turn the antivirus on or check which product replaced it",
+			"Windows Defender 报告 AntivirusEnabled 为 False，文件不会被扫描；请开启防病毒，或核实替代它的杀毒软件",
+		)
+		f.Evidence = []string{defenderEvidence(sig)}
+		return f
+	}
+	if sig.Date.IsZero() && src.Defender {
+		f.Status, f.Value = module.StatusFail, i18n.T("no signature date", "无病毒库日期")
+		f.Message = i18n.T(
+			"Windows Defender gives no signature date: "+sig.ParseError+"; check that the Windows Defender service (WinDefend) runs, then update the signatures",
+			"Windows Defender 未给出病毒库日期："+sig.ParseError+"；请检查 Windows Defender 服务（WinDefend）是否运行，然后更新病毒库",
+		)
+		f.Evidence = []string{defenderEvidence(sig)}
 		return f
 	}
 	if sig.Date.IsZero() {
@@ -346,9 +438,12 @@ func EvaluateSignature(src SignatureSource, sig Signature, maxAge, failAge time.
 	age := sig.Now.Sub(sig.Date)
 	f.Value = i18n.T(date+" ("+FormatAge(max(age, 0))+" old)", date+"（距今 "+FormatAgeZH(max(age, 0))+"）")
 	f.Metrics = map[string]float64{"signature_age_seconds": age.Seconds()}
-	if sig.File != "" {
+	switch {
+	case src.Defender:
+		f.Evidence = []string{defenderEvidence(sig)}
+	case sig.File != "":
 		f.Evidence = []string{sig.File + " LastWriteTime " + date}
-	} else {
+	default:
 		f.Evidence = []string{src.Item() + " " + sig.RawKind + " " + sig.Raw}
 	}
 
@@ -366,4 +461,10 @@ func EvaluateSignature(src SignatureSource, sig Signature, maxAge, failAge time.
 		f.Message = i18n.T("the antivirus signatures are from "+date, "杀毒软件病毒库日期为 "+date)
 	}
 	return f
+}
+
+// defenderEvidence lists the Get-MpComputerStatus values a finding rests on.
+func defenderEvidence(sig Signature) string {
+	return fmt.Sprintf("Get-MpComputerStatus AntivirusSignatureLastUpdated=%s AntivirusSignatureVersion=%s AntivirusEnabled=%t",
+		orDash(sig.Raw), orDash(sig.Version), !sig.Disabled)
 }

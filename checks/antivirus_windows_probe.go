@@ -47,8 +47,26 @@ switch ($kind) {
 "Value=$(([string]$v) -replace '[\r\n]', ' ')"
 `
 
+// winDefenderScript prints the host clock and Windows Defender's signature
+// status as one Format-List record with the property names of
+// Get-MpComputerStatus, AntivirusSignatureLastUpdated as UTC ISO 8601. Found
+// is False where the cmdlet is missing, as on Windows Server 2012 R2.
+const winDefenderScript = psISODate + `$now = Iso (Get-Date)
+if (-not (Get-Command Get-MpComputerStatus -ErrorAction SilentlyContinue)) {
+  New-Object PSObject -Property @{ Now = $now; Found = $false } | Format-List Now, Found | Out-String -Width 4096
+  return
+}
+Get-MpComputerStatus | Select-Object @{Name = 'Now'; Expression = { $now }}, @{Name = 'Found'; Expression = { $true }},
+  AMServiceEnabled, AntivirusEnabled, AntivirusSignatureAge,
+  @{Name = 'AntivirusSignatureLastUpdated'; Expression = { Iso $_.AntivirusSignatureLastUpdated }}, AntivirusSignatureVersion |
+  Format-List | Out-String -Width 4096
+`
+
 // antivirusScript returns the probe script for src.
 func antivirusScript(src SignatureSource) string {
+	if src.Defender {
+		return psPrelude + winDefenderScript
+	}
 	if src.Path != "" {
 		return psPrelude + "$path = " + psQuote(src.Path) + "\n" + winSignatureFileScript
 	}
@@ -57,12 +75,19 @@ func antivirusScript(src SignatureSource) string {
 
 func probeAntivirusWindows(ctx context.Context, env *module.Env, src SignatureSource) (Signature, *module.Finding) {
 	what := "Get-Item " + src.Item()
+	if src.Defender {
+		what = "Get-MpComputerStatus"
+	}
 	out, err := runScript(ctx, env, antivirusScript(src))
 	if err != nil || out.ExitCode != 0 {
 		f := probeFailed(antivirusCheck, src.Item(), what, out, err)
 		return Signature{}, &f
 	}
-	sig, perr := ParseSignatureProbe(out.Stdout)
+	parse := ParseSignatureProbe
+	if src.Defender {
+		parse = func(out []byte) (Signature, error) { return ParseDefenderStatus(out, "") }
+	}
+	sig, perr := parse(out.Stdout)
 	if perr != nil {
 		f := errorFinding(antivirusCheck, src.Item(), i18n.T(
 			fmt.Sprintf("the antivirus probe output is unreadable: %v", perr),

@@ -11,10 +11,12 @@ func init() {
 	diskProbes.Windows = probeDiskWindows
 }
 
-// winDiskScript lists the local fixed disks (DriveType 3). Size and FreeSpace
-// are UInt64 byte counts, which ConvertTo-Csv prints without digit grouping.
+// winDiskScript lists the local fixed disks (DriveType 3) as Format-List
+// records, the form `Get-WmiObject Win32_LogicalDisk` prints on a console.
+// Size and FreeSpace are UInt64 byte counts, which Format-List prints without
+// digit grouping.
 var winDiskScript = psPrelude + psWMIQuery("Win32_LogicalDisk", "DriveType=3") +
-	" | Select-Object DeviceID, FileSystem, Size, FreeSpace, VolumeName | ConvertTo-Csv -NoTypeInformation\n"
+	" | Format-List DeviceID, DriveType, FileSystem, Size, FreeSpace, VolumeName | Out-String -Width 4096\n"
 
 // probeDiskWindows measures the fixed disks. NTFS has no inode limit, so
 // Inodes stays nil and the inodes argument has no effect on Windows.

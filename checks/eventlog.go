@@ -172,42 +172,75 @@ func eventLogRequestFrom(args module.Args) (eventLogRequest, error) {
 	return req, nil
 }
 
-// ParseEventLogProbe parses the event log probe's CSV. Rows with Kind "log"
-// describe a log (Newest, Oldest, Mode, Error) and rows with Kind "event" are
-// its events, with TimeCreated in UTC ISO 8601 and the level as a number, so
-// nothing depends on the display language except the message text.
-func ParseEventLogProbe(out []byte) ([]EventLogRead, error) {
-	records, err := parseCSVRecords(out)
-	if err != nil {
-		return nil, err
-	}
+// ParseEventLogProbe parses Format-List records of event logs and events.
+// A record with Newest, Oldest, Mode or Error describes a log. A record with
+// an Id is an event, with the properties Get-WinEvent gives it (LogName,
+// RecordId, TimeCreated, Id, Level, ProviderName, Message). The probe prints
+// TimeCreated in UTC ISO 8601 and Level as a number, so nothing depends on
+// the display language except the message text. Published output shows
+// TimeCreated in the host culture, read with shortDatePattern as the host's
+// wall clock, and may give only LevelDisplayName, whose English and Chinese
+// names are read. Events without a LogName are grouped under "".
+func ParseEventLogProbe(out []byte, shortDatePattern string) ([]EventLogRead, error) {
 	var reads []EventLogRead
 	index := map[string]int{}
-	for _, rec := range records {
-		log := rec["Log"]
+	readOf := func(log string) *EventLogRead {
 		i, ok := index[log]
 		if !ok {
-			index[log] = len(reads)
 			i = len(reads)
+			index[log] = i
 			reads = append(reads, EventLogRead{Log: log})
 		}
-		r := &reads[i]
-		switch rec["Kind"] {
-		case "log":
-			r.Newest, _ = strconv.ParseInt(rec["Newest"], 10, 64)
-			r.Oldest, _ = strconv.ParseInt(rec["Oldest"], 10, 64)
-			r.Mode = rec["Mode"]
-			r.Error = rec["Error"]
-		case "event":
-			e := WinEvent{Log: log, Provider: rec["ProviderName"], Message: rec["Message"]}
-			e.RecordID, _ = strconv.ParseInt(rec["RecordId"], 10, 64)
-			e.Level, _ = strconv.Atoi(rec["Level"])
-			e.ID, _ = strconv.Atoi(rec["Id"])
-			e.Time, _ = time.Parse(time.RFC3339, rec["TimeCreated"])
+		return &reads[i]
+	}
+
+	for _, rec := range ParsePSList(out) {
+		log := psListValue(rec, "LogName")
+		switch {
+		case rec.Has("Id"):
+			r := readOf(log)
+			e := WinEvent{
+				Log:      log,
+				Provider: psListValue(rec, "ProviderName"),
+				Message:  psListValue(rec, "Message"),
+				Level:    eventLevel(rec),
+			}
+			e.RecordID, _ = strconv.ParseInt(psListValue(rec, "RecordId"), 10, 64)
+			e.ID, _ = strconv.Atoi(psListValue(rec, "Id"))
+			e.Time, _, _ = parsePSDateTime(rec.Get("TimeCreated"), shortDatePattern)
 			r.Events = append(r.Events, e)
+		case rec.Has("Mode") || rec.Has("Newest") || rec.Has("Error"):
+			r := readOf(log)
+			r.Newest, _ = strconv.ParseInt(psListValue(rec, "Newest"), 10, 64)
+			r.Oldest, _ = strconv.ParseInt(psListValue(rec, "Oldest"), 10, 64)
+			r.Mode = psListValue(rec, "Mode")
+			r.Error = psListValue(rec, "Error")
 		}
 	}
+	if len(reads) == 0 {
+		return nil, fmt.Errorf("no event log or event record in the output")
+	}
 	return reads, nil
+}
+
+// eventLevelNames are LevelDisplayName values in English and Chinese. A
+// published zh-CN note names levels 1 to 4 关键, 错误, 警告 and 信息; 严重
+// (critical) and 详细 (verbose) are read as well.
+var eventLevelNames = map[string]int{
+	"critical": 1, "关键": 1, "严重": 1,
+	"error": 2, "错误": 2,
+	"warning": 3, "警告": 3,
+	"information": 4, "信息": 4,
+	"verbose": 5, "详细": 5,
+}
+
+// eventLevel reads Level, or LevelDisplayName when Level is missing; 0 when
+// neither is known.
+func eventLevel(rec PSListRecord) int {
+	if n, err := strconv.Atoi(psListValue(rec, "Level")); err == nil {
+		return n
+	}
+	return eventLevelNames[strings.ToLower(psListValue(rec, "LevelDisplayName"))]
 }
 
 // eventIgnored reports whether an ignore entry matches e: an event ID, a

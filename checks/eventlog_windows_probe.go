@@ -21,8 +21,13 @@ func init() {
 // ($prev ≤ newest) and reads the last $windowMs milliseconds otherwise,
 // which also covers a log cleared since the last run. Get-WinEvent raises
 // NoMatchingEventsFound for an empty result; only that error means "none".
+//
+// Each log gives one record (LogName, Newest, Oldest, Mode, Error). Then
+// each event gives one record with the properties of Get-WinEvent's own
+// objects (LogName, RecordId, TimeCreated, Id, Level, ProviderName, Message).
+// The time is UTC ISO 8601, and the message is one line of at most 1000
+// characters.
 const winEventLogFunctions = psISODate + `$rows = @()
-function Row($kind, $log) { New-Object PSObject -Property @{ Kind = $kind; Log = $log; Newest = ''; Oldest = ''; Mode = ''; Error = ''; RecordId = ''; TimeCreated = ''; Level = ''; ProviderName = ''; Id = ''; Message = '' } }
 function Events($log, $xpath, $max, $oldest) {
   try {
     if ($oldest) { @(Get-WinEvent -LogName $log -FilterXPath $xpath -MaxEvents $max -Oldest) }
@@ -30,34 +35,32 @@ function Events($log, $xpath, $max, $oldest) {
   } catch { if ($_.FullyQualifiedErrorId -like 'NoMatchingEventsFound*') { @() } else { throw } }
 }
 function ReadLog($log, $prev, $levels, $windowMs, $max) {
-  $r = Row 'log' $log
-  $script:rows += $r
+  $r = New-Object PSObject -Property @{ LogName = $log; Newest = ''; Oldest = ''; Mode = ''; Error = '' }
+  $events = @()
   try {
     $newest = @(Events $log '*' 1 $false)
-    if ($newest.Count -eq 0) { $r.Mode = 'empty'; return }
-    $n = $newest[0].RecordId
-    $r.Newest = $n
-    $r.Oldest = @(Events $log '*' 1 $true)[0].RecordId
-    if ($prev -ge 0 -and $prev -le $n) { $r.Mode = 'record'; $range = "EventRecordID > $prev and EventRecordID <= $n" }
-    else { $r.Mode = 'window'; $range = "TimeCreated[timediff(@SystemTime) <= $windowMs] and EventRecordID <= $n" }
-    foreach ($e in @(Events $log "*[System[($levels) and $range]]" $max $false)) {
-      $x = Row 'event' $log
-      $x.RecordId = $e.RecordId
-      $x.TimeCreated = Iso $e.TimeCreated
-      $x.Level = $e.Level
-      $x.ProviderName = $e.ProviderName
-      $x.Id = $e.Id
-      $m = "$($e.Message)" -replace '\s+', ' '
-      if ($m.Length -gt 1000) { $m = $m.Substring(0, 1000) }
-      $x.Message = $m.Trim()
-      $script:rows += $x
+    if ($newest.Count -eq 0) { $r.Mode = 'empty' }
+    else {
+      $n = $newest[0].RecordId
+      $r.Newest = $n
+      $r.Oldest = @(Events $log '*' 1 $true)[0].RecordId
+      if ($prev -ge 0 -and $prev -le $n) { $r.Mode = 'record'; $range = "EventRecordID > $prev and EventRecordID <= $n" }
+      else { $r.Mode = 'window'; $range = "TimeCreated[timediff(@SystemTime) <= $windowMs] and EventRecordID <= $n" }
+      $events = @(Events $log "*[System[($levels) and $range]]" $max $false)
     }
   } catch { $r.Error = ("$($_.Exception.Message)" -replace '\s+', ' ').Trim() }
+  $script:rows += $r | Select-Object LogName, Newest, Oldest, Mode, Error
+  foreach ($e in $events) {
+    $m = ("$($e.Message)" -replace '\s+', ' ').Trim()
+    if ($m.Length -gt 1000) { $m = $m.Substring(0, 1000) }
+    $script:rows += $e | Select-Object @{Name = 'LogName'; Expression = { $log }}, RecordId,
+      @{Name = 'TimeCreated'; Expression = { Iso $_.TimeCreated }}, Id, Level, ProviderName, @{Name = 'Message'; Expression = { $m }}
+  }
 }
 `
 
-// winEventLogScript builds the probe: one ReadLog call per log, then the rows
-// as CSV.
+// winEventLogScript builds the probe: one ReadLog call per log, then the
+// records through Format-List.
 func winEventLogScript(req eventLogRequest, prev map[string]int64) string {
 	var levels []string
 	for l := 1; l <= req.MaxLevel; l++ {
@@ -78,7 +81,7 @@ func winEventLogScript(req eventLogRequest, prev map[string]int64) string {
 		}
 		fmt.Fprintf(&b, "ReadLog %s %d '%s' %d %d\n", psQuote(log), p, strings.Join(levels, " or "), window.Milliseconds(), req.MaxEvents)
 	}
-	b.WriteString("$rows | Select-Object Kind, Log, Newest, Oldest, Mode, Error, RecordId, TimeCreated, Level, ProviderName, Id, Message | ConvertTo-Csv -NoTypeInformation\n")
+	b.WriteString("$rows | Format-List | Out-String -Width 4096\n")
 	return b.String()
 }
 
@@ -89,11 +92,11 @@ func probeEventLogWindows(ctx context.Context, env *module.Env, req eventLogRequ
 		f := probeFailed(eventLogCheck, item, "Get-WinEvent", out, err)
 		return nil, &f
 	}
-	reads, perr := ParseEventLogProbe(out.Stdout)
+	reads, perr := ParseEventLogProbe(out.Stdout, "")
 	if perr != nil || len(reads) == 0 {
 		f := errorFinding(eventLogCheck, item, i18n.T(
-			fmt.Sprintf("the event log probe printed no readable rows (%v)", perr),
-			fmt.Sprintf("事件日志探测未输出可读取的行（%v）", perr),
+			fmt.Sprintf("the event log probe printed no readable records (%v)", perr),
+			fmt.Sprintf("事件日志探测未输出可读取的记录（%v）", perr),
 		), outputEvidence(out))
 		return nil, &f
 	}

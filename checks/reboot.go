@@ -18,7 +18,7 @@ func rebootSpec() *module.Spec {
 	return &module.Spec{
 		Name:  rebootCheck,
 		Title: i18n.T("Pending reboot", "待重启"),
-		Doc:   "Windows: whether the host waits for a reboot (servicing, Windows Update, computer rename, pending file renames).",
+		Doc:   "Windows: whether the host waits for a reboot (servicing, Windows Update, computer rename or domain join, Configuration Manager client, pending file renames).",
 		Check: true,
 		Args: []module.Arg{
 			{Name: "fail", Type: module.Bool, Default: false, Doc: "a pending reboot fails instead of warning"},
@@ -44,18 +44,19 @@ func runReboot(ctx context.Context, env *module.Env, args module.Args) (module.R
 	return result([]module.Finding{EvaluateRebootSignals(signals, boolArg(args, "fail", false), boolArg(args, "ignore_file_renames", false))}), nil
 }
 
-// EvaluateRebootSignals judges the reboot signals. Servicing, Windows Update
-// and a computer rename warn (or fail with failPending). Pending file renames
-// alone always only warn, because installers and antivirus set them often,
-// and with ignoreRenames they are only shown as evidence.
+// EvaluateRebootSignals judges the reboot signals. Servicing, Windows Update,
+// a computer rename or domain join and the Configuration Manager client warn
+// (or fail with failPending). Pending file renames alone always only warn,
+// because installers and antivirus set them often, and with ignoreRenames
+// they are only shown as evidence.
 func EvaluateRebootSignals(s RebootSignals, failPending, ignoreRenames bool) module.Finding {
 	f := module.Finding{
 		Check:     rebootCheck,
 		Item:      "reboot",
 		Status:    module.StatusOK,
 		Threshold: i18n.T("no reboot pending", "无待重启"),
-		Evidence: []string{fmt.Sprintf("CBS RebootPending=%t, WindowsUpdate RebootRequired=%t, computer rename pending=%t, pending file renames=%d",
-			s.CBS, s.WindowsUpdate, s.ComputerRename, len(s.FileRenames))},
+		Evidence: []string{fmt.Sprintf("CBS RebootPending=%t, WindowsUpdate RebootRequired=%t, computer rename or domain join pending=%t, Configuration Manager reboot pending=%t, PendingFileRenameOperations=%t (%d paths)",
+			s.CBS, s.WindowsUpdate, s.ComputerRename, s.ConfigManager, s.FileRenamesPending, len(s.FileRenames))},
 	}
 	for i, p := range s.FileRenames {
 		if i == maxRenameEvidence {
@@ -73,7 +74,10 @@ func EvaluateRebootSignals(s RebootSignals, failPending, ignoreRenames bool) mod
 		reasons = append(reasons, i18n.T("Windows Update (RebootRequired)", "Windows 更新（RebootRequired）"))
 	}
 	if s.ComputerRename {
-		reasons = append(reasons, i18n.T("computer rename", "计算机重命名"))
+		reasons = append(reasons, i18n.T("computer rename or domain join", "计算机重命名或加入域"))
+	}
+	if s.ConfigManager {
+		reasons = append(reasons, i18n.T("Configuration Manager client", "Configuration Manager 客户端"))
 	}
 
 	switch {
@@ -88,9 +92,12 @@ func EvaluateRebootSignals(s RebootSignals, failPending, ignoreRenames bool) mod
 			"the host waits for a reboot: "+why.EN+"; installed updates take effect only after it, so schedule a reboot",
 			"主机等待重启："+why.ZH+"；已安装的更新在重启后才生效，请安排重启",
 		)
-	case len(s.FileRenames) > 0 && !ignoreRenames:
+	case s.FileRenamesPending && !ignoreRenames:
 		f.Status = module.StatusWarn
-		f.Value = i18n.T(fmt.Sprintf("%d pending file renames", len(s.FileRenames)), fmt.Sprintf("%d 个待重启替换的文件", len(s.FileRenames)))
+		f.Value = i18n.T("pending file renames", "有待重启替换的文件")
+		if n := len(s.FileRenames); n > 0 {
+			f.Value = i18n.T(fmt.Sprintf("%d pending file renames", n), fmt.Sprintf("%d 个待重启替换的文件", n))
+		}
 		f.Message = i18n.T(
 			"files are waiting to be replaced at the next boot (PendingFileRenameOperations); installers and antivirus also leave these, so check the paths in the evidence",
 			"有文件等待下次启动时替换（PendingFileRenameOperations）；安装程序和杀毒软件也会留下此类记录，请核对证据中的路径",

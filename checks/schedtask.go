@@ -36,8 +36,9 @@ type SchedTask struct {
 	// State is Unknown, Disabled, Queued, Ready or Running.
 	State   string
 	Enabled bool
-	// LastRun and NextRun are UTC; zero when the task never ran or has no
-	// next run (the Task Scheduler reports 1899-12-30 or 1999-11-30 then).
+	// LastRun and NextRun are UTC, or the host's wall clock when read from
+	// published output. They are zero when the task never ran or has no
+	// next run, for which the Task Scheduler reports 1899-12-30 or 1999-11-30.
 	LastRun time.Time
 	NextRun time.Time
 	// LastResult is LastTaskResult as an unsigned 32-bit HRESULT or exit code.
@@ -73,44 +74,53 @@ func runSchedTask(ctx context.Context, env *module.Env, args module.Args) (modul
 	return result(findings), nil
 }
 
-// ParseSchedTasks parses the CSV the scheduled task probe prints: Requested,
-// Found, Path, State, Enabled, LastRunTime, LastTaskResult, NextRunTime,
-// MissedRuns, with dates in UTC ISO 8601.
-func ParseSchedTasks(out []byte) ([]SchedTask, error) {
-	records, err := parseCSVRecords(out)
-	if err != nil {
-		return nil, err
-	}
+// ParseSchedTasks parses Format-List records of scheduled tasks with the
+// property names of Get-ScheduledTaskInfo (LastRunTime, LastTaskResult,
+// NextRunTime, NumberOfMissedRuns, TaskName, TaskPath), which the probe
+// extends with Requested, Found, State and Enabled. The probe prints times in
+// UTC ISO 8601; published output shows them in the host culture, read with
+// shortDatePattern as the host's wall clock. A record without Found is a
+// task that exists, and one without Enabled is enabled unless its State is
+// Disabled, as Get-ScheduledTaskInfo lists only tasks that exist.
+func ParseSchedTasks(out []byte, shortDatePattern string) ([]SchedTask, error) {
 	var tasks []SchedTask
-	for _, rec := range records {
-		if rec["Requested"] == "" {
+	for _, rec := range ParsePSList(out) {
+		if !rec.Has("LastTaskResult") && !rec.Has("Requested") {
 			continue
 		}
 		t := SchedTask{
-			Requested: rec["Requested"],
-			Found:     strings.EqualFold(rec["Found"], "true"),
-			Path:      rec["Path"],
-			State:     rec["State"],
-			Enabled:   strings.EqualFold(rec["Enabled"], "true"),
-			LastRun:   taskTime(rec["LastRunTime"]),
-			NextRun:   taskTime(rec["NextRunTime"]),
+			Requested: psListValue(rec, "Requested"),
+			Found:     !strings.EqualFold(psListValue(rec, "Found"), "false"),
+			State:     psListValue(rec, "State"),
+			LastRun:   taskTime(rec.Get("LastRunTime"), shortDatePattern),
+			NextRun:   taskTime(rec.Get("NextRunTime"), shortDatePattern),
 		}
-		t.MissedRuns, _ = strconv.Atoi(strings.TrimSpace(rec["MissedRuns"]))
-		// The COM API gives LastTaskResult as a signed 32-bit number, so
-		// 0x8004131F arrives as -2147216609.
-		if n, err := strconv.ParseInt(strings.TrimSpace(rec["LastTaskResult"]), 10, 64); err == nil {
+		t.Enabled = !strings.EqualFold(psListValue(rec, "Enabled"), "false") && t.State != "Disabled"
+		if name := psListValue(rec, "TaskName"); name != "" {
+			t.Path = strings.TrimSuffix(psListValue(rec, "TaskPath"), `\`) + `\` + name
+		}
+		if t.Requested == "" {
+			t.Requested = t.Path
+		}
+		t.MissedRuns, _ = strconv.Atoi(psListValue(rec, "NumberOfMissedRuns"))
+		// The COM API and Get-ScheduledTaskInfo give LastTaskResult as a
+		// signed 32-bit number, so 0x8004131F arrives as -2147216609.
+		if n, err := strconv.ParseInt(psListValue(rec, "LastTaskResult"), 10, 64); err == nil {
 			t.LastResult = uint32(n)
 		}
 		tasks = append(tasks, t)
 	}
+	if len(tasks) == 0 {
+		return nil, fmt.Errorf("no scheduled task record with LastTaskResult or Requested in the output")
+	}
 	return tasks, nil
 }
 
-// taskTime reads an ISO date; the Task Scheduler's placeholders for "never"
-// (years before 2000) read as zero.
-func taskTime(s string) time.Time {
-	t, err := time.Parse(time.RFC3339, strings.TrimSpace(s))
-	if err != nil || t.Year() < 2000 {
+// taskTime reads a task time; the Task Scheduler's placeholders for "never"
+// (1899-12-30 and 1999-11-30, years before 2000) read as zero.
+func taskTime(raw, shortDatePattern string) time.Time {
+	t, _, ok := parsePSDateTime(raw, shortDatePattern)
+	if !ok || t.Year() < 2000 {
 		return time.Time{}
 	}
 	return t

@@ -10,11 +10,11 @@ import (
 	"patrol/module"
 )
 
-// winServiceScript lists every service. Filtering happens in Go, so that a
-// unit may be named by its service name or its (Chinese) display name and no
-// name is put into the script text.
+// winServiceScript lists every service as Format-List records. Filtering
+// happens in Go, so that a unit may be named by its service name or its
+// (Chinese) display name and no name is put into the script text.
 var winServiceScript = psPrelude + psWMIQuery("Win32_Service", "") +
-	" | Select-Object Name, DisplayName, State, StartMode | ConvertTo-Csv -NoTypeInformation\n"
+	" | Format-List Name, DisplayName, State, StartMode | Out-String -Width 4096\n"
 
 // defaultIgnoredWinServices are automatic services that stop by design once
 // their work is done on Windows Server 2012 R2, so they are not reported as

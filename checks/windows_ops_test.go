@@ -149,7 +149,7 @@ func TestEvaluateUptime(t *testing.T) {
 }
 
 func TestParseSchedTasks(t *testing.T) {
-	tasks, err := ParseSchedTasks(readTestdata(t, "constructed-win2012r2-schedtasks.csv"))
+	tasks, err := ParseSchedTasks(readTestdata(t, "constructed-win2012r2-schedtasks.txt"), "")
 	if err != nil || len(tasks) != 5 {
 		t.Fatalf("tasks = %+v, err %v", tasks, err)
 	}
@@ -190,7 +190,7 @@ func TestDecodeTaskResult(t *testing.T) {
 }
 
 func TestEvaluateEventLogChinese(t *testing.T) {
-	reads, err := ParseEventLogProbe(readTestdata(t, "constructed-win2012r2-zh-eventlog-probe.csv"))
+	reads, err := ParseEventLogProbe(readTestdata(t, "constructed-win2012r2-zh-eventlog-probe.txt"), "")
 	if err != nil || len(reads) != 3 {
 		t.Fatalf("reads = %+v, err %v", reads, err)
 	}
@@ -226,7 +226,7 @@ func TestEvaluateEventLogChinese(t *testing.T) {
 // check.eventlog saves the newest record per log and resumes after it.
 func TestEventLogResumesAfterSavedRecord(t *testing.T) {
 	env, conn := windowsEnv(t)
-	conn.replies = append(conn.replies, replay{"ReadLog", readTestdata(t, "constructed-win2012r2-zh-eventlog-probe.csv")})
+	conn.replies = append(conn.replies, replay{"ReadLog", readTestdata(t, "constructed-win2012r2-zh-eventlog-probe.txt")})
 	args := module.Args{"logs": []any{"System", "Application", "HardwareEvents"}}
 
 	first := runCheck(t, env, eventLogCheck, args)
@@ -259,7 +259,7 @@ func TestWindowsOpsChecksRun(t *testing.T) {
 	}{
 		{timeCheck, "w32tm /query /status", "constructed-win2012r2-zh-time-probe.txt", nil, "clock ok"},
 		{uptimeCheck, "LastBootUpTime", "constructed-win2012r2-uptime-probe.txt", nil, "uptime warn"},
-		{schedTaskCheck, "Get-ScheduledTask", "constructed-win2012r2-schedtasks.csv", module.Args{"tasks": []any{"OracleFullBackup"}}, "OracleFullBackup ok"},
+		{schedTaskCheck, "Get-ScheduledTask", "constructed-win2012r2-schedtasks.txt", module.Args{"tasks": []any{"OracleFullBackup"}}, "OracleFullBackup ok"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.check, func(t *testing.T) {

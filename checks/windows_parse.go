@@ -1,8 +1,8 @@
 package checks
 
-// Parsers of the Windows probes' output. The probes print ConvertTo-Csv or
-// Key=Value text with invariant numbers, so no parser here depends on the
-// host's display language. The one locale-formatted value Windows gives no
+// Parsers of the Windows probes' output. The probes print Format-List records
+// (see pslist.go), ConvertTo-Csv or Key=Value text with invariant numbers, so
+// no parser here depends on the host's display language. The one locale-formatted value Windows gives no
 // choice about, Win32_QuickFixEngineering.InstalledOn, is read with the host
 // culture's short date pattern, which the hotfix probe prints alongside.
 //
@@ -55,28 +55,36 @@ func parseCSVRecords(out []byte) ([]map[string]string, error) {
 	return records, nil
 }
 
-// ParseWinLogicalDisks parses the CSV of Win32_LogicalDisk rows (DeviceID,
-// FileSystem, Size, FreeSpace, VolumeName) into the rows check.disk judges.
-// The drive letter is the mount point and sizes are bytes. The used percent is
-// rounded up to a whole number, as df rounds its Use% column. A drive without a
-// size (no filesystem, or a volume Windows cannot read) is returned in skipped.
+// ParseWinLogicalDisks parses Win32_LogicalDisk records as Format-List
+// prints them (DeviceID, Size and FreeSpace; DriveType, FileSystem and
+// VolumeName when present) into the rows check.disk judges. The drive letter
+// is the mount point and sizes are bytes. The used percent is rounded up to a
+// whole number, as df rounds its Use% column. Drives whose DriveType is not 3
+// (local fixed disk) are left out, as the probe's filter leaves them out. A
+// fixed drive without a size (no filesystem, or a volume Windows cannot read)
+// is returned in skipped.
 func ParseWinLogicalDisks(out []byte) (rows []DFRow, skipped []string, err error) {
-	records, err := parseCSVRecords(out)
-	if err != nil {
-		return nil, nil, err
-	}
-	for _, rec := range records {
-		id := rec["DeviceID"]
-		size, sizeErr := strconv.ParseInt(strings.TrimSpace(rec["Size"]), 10, 64)
-		free, freeErr := strconv.ParseInt(strings.TrimSpace(rec["FreeSpace"]), 10, 64)
-		if id == "" || sizeErr != nil || freeErr != nil || size <= 0 {
-			skipped = append(skipped, fmt.Sprintf("%s: size %q, free space %q", orDash(id), rec["Size"], rec["FreeSpace"]))
+	found := false
+	for _, rec := range ParsePSList(out) {
+		id := psListValue(rec, "DeviceID")
+		if id == "" {
+			continue
+		}
+		found = true
+		if t, ok := rec.Value("DriveType"); ok && strings.TrimSpace(t) != "3" {
+			continue
+		}
+		sizeRaw, freeRaw := psListValue(rec, "Size"), psListValue(rec, "FreeSpace")
+		size, sizeErr := strconv.ParseInt(sizeRaw, 10, 64)
+		free, freeErr := strconv.ParseInt(freeRaw, 10, 64)
+		if sizeErr != nil || freeErr != nil || size <= 0 {
+			skipped = append(skipped, fmt.Sprintf("%s: size %q, free space %q", id, sizeRaw, freeRaw))
 			continue
 		}
 		used := size - free
 		rows = append(rows, DFRow{
-			Filesystem: strings.TrimSpace(rec["VolumeName"]),
-			Type:       rec["FileSystem"],
+			Filesystem: psListValue(rec, "VolumeName"),
+			Type:       psListValue(rec, "FileSystem"),
 			Total:      size,
 			Used:       used,
 			Avail:      free,
@@ -84,14 +92,18 @@ func ParseWinLogicalDisks(out []byte) (rows []DFRow, skipped []string, err error
 			Mount:      id,
 		})
 	}
+	if !found {
+		return nil, nil, fmt.Errorf("no Win32_LogicalDisk record with a DeviceID in the output")
+	}
 	return rows, skipped, nil
 }
 
-// WinService is one Win32_Service row.
+// WinService is one Win32_Service record.
 type WinService struct {
 	// Name is the service (key) name, such as OracleServiceORCL.
 	Name string
-	// DisplayName is the localized name, Chinese on Chinese hosts.
+	// DisplayName is the localized name, Chinese on Chinese hosts; empty when
+	// the output did not include it.
 	DisplayName string
 	// State is Running, Stopped, Start Pending, Paused, … (never localized).
 	State string
@@ -99,24 +111,24 @@ type WinService struct {
 	StartMode string
 }
 
-// ParseWinServices parses the CSV of Win32_Service rows (Name, DisplayName,
-// State, StartMode).
+// ParseWinServices parses Win32_Service records as Format-List prints them
+// (Name, State and StartMode; DisplayName when present).
 func ParseWinServices(out []byte) ([]WinService, error) {
-	records, err := parseCSVRecords(out)
-	if err != nil {
-		return nil, err
-	}
-	services := make([]WinService, 0, len(records))
-	for _, rec := range records {
-		if rec["Name"] == "" {
+	var services []WinService
+	for _, rec := range ParsePSList(out) {
+		name := psListValue(rec, "Name")
+		if name == "" || !rec.Has("State") {
 			continue
 		}
 		services = append(services, WinService{
-			Name:        rec["Name"],
-			DisplayName: rec["DisplayName"],
-			State:       rec["State"],
-			StartMode:   rec["StartMode"],
+			Name:        name,
+			DisplayName: psListValue(rec, "DisplayName"),
+			State:       psListValue(rec, "State"),
+			StartMode:   psListValue(rec, "StartMode"),
 		})
+	}
+	if len(services) == 0 {
+		return nil, fmt.Errorf("no Win32_Service record with Name and State in the output")
 	}
 	return services, nil
 }
@@ -382,53 +394,84 @@ type RebootSignals struct {
 	// WindowsUpdate is the Windows Update Auto Update\RebootRequired key.
 	WindowsUpdate bool
 	// ComputerRename is set when the active computer name differs from the
-	// configured one.
+	// configured one, or a domain join waits for the next boot.
 	ComputerRename bool
-	// FileRenames are the source paths of PendingFileRenameOperations, the
-	// files Session Manager replaces or deletes at the next boot.
+	// ConfigManager is set when the Configuration Manager (SCCM) client
+	// reports a pending reboot; false where no client is installed.
+	ConfigManager bool
+	// FileRenamesPending is the PendingFileRenameOperations flag: Session
+	// Manager replaces or deletes files at the next boot.
+	FileRenamesPending bool
+	// FileRenames are the source paths of PendingFileRenameOperations, when
+	// the output lists them.
 	FileRenames []string
-	// Missing lists signals the probe did not print, so they are unknown.
+	// Missing lists signals the output did not contain, so they are unknown.
 	Missing []string
 }
 
-// Keys of the reboot probe output.
+// Properties of the reboot record. They are the names that `Test-PendingReboot
+// -Detailed` of the PendingReboot module prints, so its published output reads
+// as the probe's own.
 const (
-	rebootKeyCBS     = "CBSRebootPending"
-	rebootKeyWU      = "WURebootRequired"
-	rebootKeyRename  = "ComputerRenamePending"
-	rebootKeyFileOps = "PendingFileRename"
+	rebootKeyCBS       = "ComponentBasedServicing"
+	rebootKeyWU        = "WindowsUpdateAutoUpdate"
+	rebootKeyRename    = "PendingComputerRenameDomainJoin"
+	rebootKeyCCM       = "SystemCenterConfigManager"
+	rebootKeyFileOps   = "PendingFileRenameOperations"
+	rebootKeyFileValue = "PendingFileRenameOperationsValue"
 )
 
-// ParseRebootSignals parses the reboot probe's Key=Value lines. A
-// PendingFileRename line repeats once per path.
+// ParseRebootSignals parses the first Format-List record that carries
+// reboot signals. A flag reads as set when its value is True.
+// PendingFileRenameOperationsValue is the registry value's strings joined
+// with ";" (source, target, source, target, …, an empty target meaning
+// delete), or an array as Format-List shows one ("{a, , b...}").
 func ParseRebootSignals(out []byte) RebootSignals {
 	var s RebootSignals
-	seen := map[string]bool{}
-	for _, line := range strings.Split(strings.ReplaceAll(string(out), "\r", ""), "\n") {
-		key, value, ok := strings.Cut(line, "=")
-		if !ok {
-			continue
-		}
-		key, value = strings.TrimSpace(key), strings.TrimSpace(value)
-		seen[key] = true
-		isTrue := strings.EqualFold(value, "true")
-		switch key {
-		case rebootKeyCBS:
-			s.CBS = isTrue
-		case rebootKeyWU:
-			s.WindowsUpdate = isTrue
-		case rebootKeyRename:
-			s.ComputerRename = isTrue
-		case rebootKeyFileOps:
-			if value != "" {
-				s.FileRenames = append(s.FileRenames, value)
-			}
+	var rec PSListRecord
+	for _, r := range ParsePSList(out) {
+		if r.Has(rebootKeyCBS) || r.Has(rebootKeyWU) || r.Has(rebootKeyFileOps) {
+			rec = r
+			break
 		}
 	}
-	for _, key := range []string{rebootKeyCBS, rebootKeyWU, rebootKeyRename} {
-		if !seen[key] {
+
+	isTrue := func(key string) bool { return strings.EqualFold(psListValue(rec, key), "true") }
+	s.CBS = isTrue(rebootKeyCBS)
+	s.WindowsUpdate = isTrue(rebootKeyWU)
+	s.ComputerRename = isTrue(rebootKeyRename)
+	s.ConfigManager = isTrue(rebootKeyCCM)
+	s.FileRenames = pendingRenameSources(rec.Get(rebootKeyFileValue))
+	s.FileRenamesPending = isTrue(rebootKeyFileOps) || len(s.FileRenames) > 0
+	for _, key := range []string{rebootKeyCBS, rebootKeyWU, rebootKeyRename, rebootKeyFileOps} {
+		if !rec.Has(key) {
 			s.Missing = append(s.Missing, key)
 		}
 	}
 	return s
+}
+
+// pendingRenameSources returns the source paths, the strings at even
+// positions, of a PendingFileRenameOperations value. A line break left by a
+// wrapped console line becomes a space, as it was in the path.
+func pendingRenameSources(value string) []string {
+	value = strings.TrimSpace(strings.ReplaceAll(value, "\n", " "))
+	if value == "" {
+		return nil
+	}
+	var parts []string
+	if inner, ok := strings.CutPrefix(value, "{"); ok {
+		inner = strings.TrimSuffix(inner, "}")
+		inner = strings.TrimSuffix(inner, "...")
+		parts = strings.Split(inner, ", ")
+	} else {
+		parts = strings.Split(value, ";")
+	}
+	var sources []string
+	for i := 0; i < len(parts); i += 2 {
+		if p := strings.TrimSpace(parts[i]); p != "" {
+			sources = append(sources, p)
+		}
+	}
+	return sources
 }

@@ -140,7 +140,7 @@ func TestEvaluateHotfixes(t *testing.T) {
 }
 
 func TestParseWinLogicalDisks(t *testing.T) {
-	rows, skipped, err := ParseWinLogicalDisks(readTestdata(t, "constructed-win2012r2-logicaldisk.csv"))
+	rows, skipped, err := ParseWinLogicalDisks(readTestdata(t, "constructed-win2012r2-logicaldisk.txt"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,7 +178,7 @@ func TestParseCSVRecordsForms(t *testing.T) {
 }
 
 func TestEvaluateWinServices(t *testing.T) {
-	services, err := ParseWinServices(readTestdata(t, "constructed-win2012r2-zh-services.csv"))
+	services, err := ParseWinServices(readTestdata(t, "constructed-win2012r2-zh-services.txt"))
 	if err != nil || len(services) != 10 {
 		t.Fatalf("services = %d, %v", len(services), err)
 	}
@@ -250,7 +250,7 @@ func TestEvaluateRebootSignals(t *testing.T) {
 		t.Errorf("file renames ignored = %s, want ok", f.Status)
 	}
 
-	cut := ParseRebootSignals([]byte("CBSRebootPending=False\r\n"))
+	cut := ParseRebootSignals([]byte("\r\nComponentBasedServicing : False\r\n"))
 	if f := EvaluateRebootSignals(cut, false, false); f.Status != module.StatusError {
 		t.Errorf("cut-short output = %s, want error", f.Status)
 	}

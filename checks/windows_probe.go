@@ -8,9 +8,11 @@ import (
 
 // Windows probes run PowerShell: on a Windows host, transport.Command.Script is
 // PowerShell text, and the WinRM transport forces UTF-8 output. Each probe
-// prints CSV or Key=Value text built from selected properties, with numbers
-// and dates in invariant form, so the parsers in windows_parse.go never see
-// the host's display language.
+// prints Format-List records (pslist.go), CSV or Key=Value text built from
+// selected properties, with numbers and dates in invariant form, so the
+// parsers never see the host's display language. The Format-List probes use
+// the property names of the cmdlets people publish output of, so that
+// recordings from real hosts test the same parsers.
 //
 // Where a check's Linux judgement reads Linux words (systemd states, firewalld),
 // the Windows side replaces the whole run instead of only the probe. Such runs

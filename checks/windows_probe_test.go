@@ -48,8 +48,8 @@ func (c *replayConn) Close() error { return nil }
 
 func windowsEnv(t *testing.T) (*module.Env, *replayConn) {
 	conn := &replayConn{replies: []replay{
-		{"Win32_LogicalDisk", readTestdata(t, "constructed-win2012r2-logicaldisk.csv")},
-		{"Win32_Service", readTestdata(t, "constructed-win2012r2-zh-services.csv")},
+		{"Win32_LogicalDisk", readTestdata(t, "constructed-win2012r2-logicaldisk.txt")},
+		{"Win32_Service", readTestdata(t, "constructed-win2012r2-zh-services.txt")},
 		{"Get-NetFirewallProfile", readTestdata(t, "constructed-win2012r2-firewall-profiles.csv")},
 		{"Win32_QuickFixEngineering", readTestdata(t, "constructed-win2012r2-zh-hotfix-probe.txt")},
 		{"PendingFileRenameOperations", readTestdata(t, "constructed-win2012r2-reboot-signals.txt")},

@@ -91,7 +91,7 @@ func certHost(name, port, caFile, certFile, keyFile string) string {
 func TestLabWinRMCertAuthRun(t *testing.T) {
 	home, dir := t.TempDir(), t.TempDir()
 	replay := replayOfTestdata(t, filepath.Join(dir, "seal-db.yml"), []recorded{
-		{"Win32_LogicalDisk", "constructed-win2012r2-logicaldisk.csv"},
+		{"Win32_LogicalDisk", "constructed-win2012r2-logicaldisk.txt"},
 	})
 	lab := startLabCommand(t, "--replay", replay, "--user", labUser, "--tls", "--auth", "cert")
 	if lab.certFile != filepath.Join(dir, "seal-db-client.pem") || lab.keyFile != filepath.Join(dir, "seal-db-client-key.pem") {
@@ -144,7 +144,7 @@ func TestWinRMCertAuthMissingKey(t *testing.T) {
 func TestLabWinRMCertAuthNeedsTLS(t *testing.T) {
 	dir := t.TempDir()
 	replay := replayOfTestdata(t, filepath.Join(dir, "seal-db.yml"), []recorded{
-		{"Win32_LogicalDisk", "constructed-win2012r2-logicaldisk.csv"},
+		{"Win32_LogicalDisk", "constructed-win2012r2-logicaldisk.txt"},
 	})
 
 	res := runPatrol(t, dir, dir, "lab", "winrm", "--replay", replay, "--user", labUser, "--auth", "cert")

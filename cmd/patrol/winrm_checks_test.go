@@ -19,7 +19,7 @@ func TestWinRMOperationsChecks(t *testing.T) {
 	// calls Get-Website.
 	replay := replayOfTestdata(t, filepath.Join(dir, "seal-web.yml"), []recorded{
 		{"Get-Website", "constructed-win2012r2-iis-webadministration-probe.txt"},
-		{"Get-ScheduledTask", "constructed-win2012r2-schedtasks.csv"},
+		{"Get-ScheduledTask", "constructed-win2012r2-schedtasks.txt"},
 		{"LastWriteTime", "constructed-win2012r2-antivirus-file-probe.txt"},
 	})
 	port, caFile := startLab(t, replay, winrmlab.Config{})

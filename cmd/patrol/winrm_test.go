@@ -17,7 +17,7 @@ import (
 func TestWinRMHostChecks(t *testing.T) {
 	home, dir := t.TempDir(), t.TempDir()
 	replay := replayOfTestdata(t, filepath.Join(dir, "seal-db.yml"), []recorded{
-		{"Win32_LogicalDisk", "constructed-win2012r2-logicaldisk.csv"},
+		{"Win32_LogicalDisk", "constructed-win2012r2-logicaldisk.txt"},
 	})
 	port, caFile := startLab(t, replay, winrmlab.Config{})
 	inv := writeFile(t, filepath.Join(dir, "inventory.yml"), "hosts:\n"+windowsHost("seal-db-1", port, caFile, "SEAL_DB_PASSWORD"))
@@ -48,12 +48,12 @@ func TestInspectMonthlyMixedEstate(t *testing.T) {
 	trustHost(t, home, sshd)
 	replay := replayOfTestdata(t, filepath.Join(dir, "windows.yml"), []recorded{
 		{"Win32_QuickFixEngineering", "constructed-win2012r2-zh-hotfix-probe.txt"},
-		{"CBSRebootPending", "constructed-win2012r2-reboot-signals.txt"},
+		{"WindowsUpdateAutoUpdate", "constructed-win2012r2-reboot-signals.txt"},
 		{"Win32_OperatingSystem", "constructed-win2012r2-uptime-probe.txt"},
 		{"w32tm /query /status", "constructed-win2012r2-zh-time-probe.txt"},
-		{"Get-WinEvent", "constructed-win2012r2-zh-eventlog-probe.csv"},
-		{"Win32_LogicalDisk", "constructed-win2012r2-logicaldisk.csv"},
-		{"Win32_Service", "constructed-win2012r2-zh-services.csv"},
+		{"Get-WinEvent", "constructed-win2012r2-zh-eventlog-probe.txt"},
+		{"Win32_LogicalDisk", "constructed-win2012r2-logicaldisk.txt"},
+		{"Win32_Service", "constructed-win2012r2-zh-services.txt"},
 		{"Get-NetFirewallProfile", "constructed-win2012r2-firewall-profiles.csv"},
 	})
 	winPort, caFile := startLab(t, replay, winrmlab.Config{})
