@@ -127,10 +127,23 @@ func classifyRPM(p *Patch, t Target, out Outcome) (Outcome, error) {
 		out.AlreadyInstalled = true
 		return out, nil
 	}
+	detail := rpmErrorLine(out.Output)
 	return out, &InstallError{Host: t.Host.Name, Patch: p.ID, ExitCode: out.ExitCode, Output: out.Output,
 		Text: i18n.T(
-			fmt.Sprintf("rpm failed to install %s on %s (exit code %d): %s", p.ID, t.Host.Name, out.ExitCode, firstLine([]byte(out.Output))),
-			fmt.Sprintf("rpm 在 %s 上安装 %s 失败（退出码 %d）：%s", t.Host.Name, p.ID, out.ExitCode, firstLine([]byte(out.Output))))}
+			fmt.Sprintf("rpm failed to install %s on %s (exit code %d): %s", p.ID, t.Host.Name, out.ExitCode, detail),
+			fmt.Sprintf("rpm 在 %s 上安装 %s 失败（退出码 %d）：%s", t.Host.Name, p.ID, out.ExitCode, detail))}
+}
+
+// rpmErrorLine returns the first "error:" line of rpm's output, which names
+// the cause (a failed scriptlet, a conflict, a missing dependency), else the
+// first line.
+func rpmErrorLine(output string) string {
+	for _, line := range strings.Split(output, "\n") {
+		if line = strings.TrimSpace(line); strings.HasPrefix(line, "error:") {
+			return line
+		}
+	}
+	return firstLine([]byte(output))
 }
 
 // classifyYum reads yum localinstall's result. yum 3 on CentOS 7 exits 0 and
@@ -183,6 +196,12 @@ func (r RPM) Rollback(ctx context.Context, t Target, p *Patch, before *Installed
 			return Outcome{ExitCode: res.ExitCode, Output: strings.Join(outs, "\n")}, fmt.Errorf("roll back %s on %s: rpm -U --oldpackage exited with %d: %s", p.ID, t.Host.Name, res.ExitCode, firstLine(res.Stderr))
 		}
 	}
+	// An install that failed part way may not have added every package, and
+	// rpm -e fails on a package that is not installed.
+	erase, err = installedNames(ctx, t, erase)
+	if err != nil {
+		return Outcome{Output: strings.Join(outs, "\n")}, fmt.Errorf("roll back %s on %s: %w", p.ID, t.Host.Name, err)
+	}
 	if len(erase) > 0 {
 		res, err := t.Conn.Run(ctx, transport.Command{Argv: rpmArgs(t, append([]string{"-e"}, erase...)...), Become: t.Become, Timeout: 30 * time.Minute})
 		if err != nil {
@@ -194,6 +213,26 @@ func (r RPM) Rollback(ctx context.Context, t Target, p *Patch, before *Installed
 		}
 	}
 	return Outcome{Output: strings.Join(outs, "\n")}, nil
+}
+
+// installedNames returns the names among names that the host has
+// installed. rpm -q prints a name per installed package and "package NAME is
+// not installed" for the others, and exits non-zero when any is missing.
+func installedNames(ctx context.Context, t Target, names []string) ([]string, error) {
+	if len(names) == 0 {
+		return nil, nil
+	}
+	res, err := t.Conn.Run(ctx, transport.Command{Argv: rpmArgs(t, append([]string{"-q", "--qf", `%{NAME}\n`}, names...)...), Become: t.Become, Timeout: 5 * time.Minute, Probe: true})
+	if err != nil {
+		return nil, fmt.Errorf("query packages to erase: %w", err)
+	}
+	var out []string
+	for _, line := range strings.Split(string(res.Stdout), "\n") {
+		if name := strings.TrimSpace(line); slices.Contains(names, name) && !slices.Contains(out, name) {
+			out = append(out, name)
+		}
+	}
+	return out, nil
 }
 
 // rollbackFilesFor picks, among the copied rollback files, the one for each

@@ -102,6 +102,7 @@ func (a *app) rootCommand() *cobra.Command {
 
 	root.AddCommand(a.runCommand(), a.inspectCommand(), a.journalCommand(), a.modulesCommand(), a.inventoryCommand(), a.reportCommand(), a.labCommand())
 	root.AddCommand(a.calendarCommand())
+	root.AddCommand(a.patchCommand())
 	return root
 }
 
