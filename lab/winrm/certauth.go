@@ -7,7 +7,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/asn1"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -16,6 +15,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"patrol/internal/upn"
 )
 
 // AuthCert is WinRM client-certificate authentication: the client presents a
@@ -28,13 +29,6 @@ const AuthCert AuthMethod = "cert"
 // authenticates with its TLS client certificate. masterzen/winrm
 // (ClientAuthRequest) sends it with no scheme and no token.
 const mutualAuthProfile = "http://schemas.dmtf.org/wbem/wsman/1/wsman/secprofile/https/mutual"
-
-var (
-	oidSubjectAltName = asn1.ObjectIdentifier{2, 5, 29, 17}
-	// oidUserPrincipalName is the Microsoft otherName of a subject
-	// alternative name that carries a user principal name (UPN).
-	oidUserPrincipalName = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 311, 20, 2, 3}
-)
 
 // ClientCertificate is a client CA with one client certificate it signed, all
 // PEM-encoded.
@@ -152,16 +146,16 @@ func (a *clientCertAuth) verify(state *tls.ConnectionState, user string, now tim
 		return fmt.Errorf("client certificate %q (issuer %q) does not chain to a trusted client CA: %w", leaf.Subject, leaf.Issuer, err)
 	}
 
-	upn, err := userPrincipalName(leaf)
+	principal, err := upn.FromCertificate(leaf)
 	if err != nil {
 		return fmt.Errorf("client certificate %q: %w", leaf.Subject, err)
 	}
-	if upn == "" {
+	if principal == "" {
 		return fmt.Errorf("client certificate %q has no user principal name in its subject alternative name, so no account matches it", leaf.Subject)
 	}
-	name, _, _ := strings.Cut(upn, "@")
+	name, _, _ := strings.Cut(principal, "@")
 	if !strings.EqualFold(name, accountName(user)) {
-		return fmt.Errorf("client certificate %q has the user principal name %q, which maps to no account: the lab maps %s@* to %s", leaf.Subject, upn, accountName(user), user)
+		return fmt.Errorf("client certificate %q has the user principal name %q, which maps to no account: the lab maps %s@* to %s", leaf.Subject, principal, accountName(user), user)
 	}
 	return nil
 }
@@ -201,7 +195,7 @@ func GenerateClientCertificate(user string) (ClientCertificate, error) {
 		return ClientCertificate{}, err
 	}
 
-	san, err := upnSubjectAltName(account + "@localhost")
+	san, err := upn.SubjectAltName(account + "@localhost")
 	if err != nil {
 		return ClientCertificate{}, err
 	}
@@ -303,68 +297,4 @@ func accountName(user string) string {
 		return name
 	}
 	return user
-}
-
-// upnSubjectAltName builds a subject alternative name extension that holds
-// one otherName, the user principal name upn as a UTF8String (RFC 5280
-// section 4.2.1.6 and Microsoft's UPN object identifier).
-func upnSubjectAltName(upn string) (pkix.Extension, error) {
-	value, err := asn1.Marshal(asn1.RawValue{Class: asn1.ClassUniversal, Tag: asn1.TagUTF8String, Bytes: []byte(upn)})
-	if err != nil {
-		return pkix.Extension{}, err
-	}
-	explicitValue, err := asn1.Marshal(asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 0, IsCompound: true, Bytes: value})
-	if err != nil {
-		return pkix.Extension{}, err
-	}
-	typeID, err := asn1.Marshal(oidUserPrincipalName)
-	if err != nil {
-		return pkix.Extension{}, err
-	}
-	otherName := asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 0, IsCompound: true, Bytes: append(typeID, explicitValue...)}
-	names, err := asn1.Marshal([]asn1.RawValue{otherName})
-	if err != nil {
-		return pkix.Extension{}, err
-	}
-	return pkix.Extension{Id: oidSubjectAltName, Value: names}, nil
-}
-
-// userPrincipalName returns the first user principal name in the subject
-// alternative name of cert, or "" when it has none. Go's x509 package skips
-// otherName entries, so the extension is parsed here.
-func userPrincipalName(cert *x509.Certificate) (string, error) {
-	for _, ext := range cert.Extensions {
-		if !ext.Id.Equal(oidSubjectAltName) {
-			continue
-		}
-		var names []asn1.RawValue
-		rest, err := asn1.Unmarshal(ext.Value, &names)
-		if err != nil {
-			return "", fmt.Errorf("invalid subject alternative name extension: %w", err)
-		}
-		if len(rest) > 0 {
-			return "", errors.New("invalid subject alternative name extension: trailing data")
-		}
-		for _, name := range names {
-			// otherName is [0] IMPLICIT SEQUENCE { type-id, [0] EXPLICIT value }.
-			if name.Class != asn1.ClassContextSpecific || name.Tag != 0 {
-				continue
-			}
-			var typeID asn1.ObjectIdentifier
-			rest, err := asn1.Unmarshal(name.Bytes, &typeID)
-			if err != nil || !typeID.Equal(oidUserPrincipalName) {
-				continue
-			}
-			var explicitValue asn1.RawValue
-			if _, err := asn1.Unmarshal(rest, &explicitValue); err != nil {
-				return "", fmt.Errorf("invalid user principal name: %w", err)
-			}
-			var upn string
-			if _, err := asn1.Unmarshal(explicitValue.Bytes, &upn); err != nil {
-				return "", fmt.Errorf("invalid user principal name: %w", err)
-			}
-			return upn, nil
-		}
-	}
-	return "", nil
 }

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/masterzen/winrm"
+
+	"patrol/internal/upn"
 )
 
 // certClient returns a winrm client that authenticates with the client
@@ -219,12 +221,12 @@ func TestGenerateClientCertificate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	upn, err := userPrincipalName(leaf)
+	principal, err := upn.FromCertificate(leaf)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if upn != "Administrator@localhost" {
-		t.Errorf("UPN = %q, want Administrator@localhost", upn)
+	if principal != "Administrator@localhost" {
+		t.Errorf("UPN = %q, want Administrator@localhost", principal)
 	}
 	if leaf.Subject.CommonName != "Administrator" {
 		t.Errorf("subject CN = %q, want Administrator", leaf.Subject.CommonName)
@@ -302,7 +304,7 @@ func newTestCA(t *testing.T) *testCA {
 // clientTemplate is a client authentication certificate with upn in its
 // subject alternative name, or with no subject alternative name when upn is
 // empty.
-func clientTemplate(upn string) *x509.Certificate {
+func clientTemplate(principal string) *x509.Certificate {
 	template := &x509.Certificate{
 		SerialNumber: serialNumber(),
 		Subject:      pkix.Name{CommonName: "patrol"},
@@ -311,8 +313,8 @@ func clientTemplate(upn string) *x509.Certificate {
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
 	}
-	if upn != "" {
-		san, err := upnSubjectAltName(upn)
+	if principal != "" {
+		san, err := upn.SubjectAltName(principal)
 		if err != nil {
 			panic(err)
 		}

@@ -5,7 +5,6 @@ import (
 	"crypto/sha1"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/asn1"
 	"encoding/hex"
 	"encoding/pem"
 	"errors"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"patrol/i18n"
+	"patrol/internal/upn"
 	"patrol/transport"
 )
 
@@ -305,8 +305,8 @@ func describeClientCert(e *CertRejectedError, data []byte) {
 
 	leaf := chain[0]
 	e.Subject, e.Issuer = leaf.Subject.String(), leaf.Issuer.String()
-	if upn, err := userPrincipalName(leaf); err == nil {
-		e.UPN = upn
+	if principal, err := upn.FromCertificate(leaf); err == nil {
+		e.UPN = principal
 	}
 	for _, cert := range chain[1:] {
 		if bytes.Equal(cert.RawSubject, leaf.RawIssuer) {
@@ -317,47 +317,4 @@ func describeClientCert(e *CertRejectedError, data []byte) {
 			break
 		}
 	}
-}
-
-var (
-	oidSubjectAltName = asn1.ObjectIdentifier{2, 5, 29, 17}
-	// oidUserPrincipalName is the Microsoft otherName of a subject
-	// alternative name that carries a user principal name (UPN).
-	oidUserPrincipalName = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 311, 20, 2, 3}
-)
-
-// userPrincipalName returns the first user principal name in the subject
-// alternative name of cert, or "" when it has none. Go's x509 package skips
-// otherName entries, so the extension is parsed here.
-func userPrincipalName(cert *x509.Certificate) (string, error) {
-	for _, ext := range cert.Extensions {
-		if !ext.Id.Equal(oidSubjectAltName) {
-			continue
-		}
-		var names []asn1.RawValue
-		if _, err := asn1.Unmarshal(ext.Value, &names); err != nil {
-			return "", fmt.Errorf("invalid subject alternative name extension: %w", err)
-		}
-		for _, name := range names {
-			// otherName is [0] IMPLICIT SEQUENCE { type-id, [0] EXPLICIT value }.
-			if name.Class != asn1.ClassContextSpecific || name.Tag != 0 {
-				continue
-			}
-			var typeID asn1.ObjectIdentifier
-			rest, err := asn1.Unmarshal(name.Bytes, &typeID)
-			if err != nil || !typeID.Equal(oidUserPrincipalName) {
-				continue
-			}
-			var explicitValue asn1.RawValue
-			if _, err := asn1.Unmarshal(rest, &explicitValue); err != nil {
-				return "", fmt.Errorf("invalid user principal name: %w", err)
-			}
-			var upn string
-			if _, err := asn1.Unmarshal(explicitValue.Bytes, &upn); err != nil {
-				return "", fmt.Errorf("invalid user principal name: %w", err)
-			}
-			return upn, nil
-		}
-	}
-	return "", nil
 }
