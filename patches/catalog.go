@@ -141,7 +141,7 @@ func ParseCatalog(path string, data []byte) (*Catalog, error) {
 	p.catalog(doc.Content[0], cat)
 	if len(p.problems) > 0 {
 		slices.SortStableFunc(p.problems, func(a, b Problem) int {
-			return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col))
+			return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Column, b.Column))
 		})
 		return nil, &ValidationError{Problems: p.problems}
 	}

@@ -25,7 +25,7 @@ type catalogParser struct {
 }
 
 func (p *catalogParser) problem(n *yaml.Node, t i18n.Text) {
-	p.problems = append(p.problems, Problem{File: p.file, Line: n.Line, Col: n.Column, Text: t})
+	p.problems = append(p.problems, Problem{File: p.file, Line: n.Line, Column: n.Column, Text: t})
 }
 
 var (
