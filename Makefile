@@ -22,7 +22,8 @@ test: test-deps
 test-deps:
 	@scripts/test-deps.sh
 
-## bench: speed and memory against OpenSSH and Ansible; see docs/benchmarks.md
+## bench: speed and memory of inspections and of a 300 MiB copy, against OpenSSH
+## and Ansible; see docs/benchmarks.md
 bench: build test-deps
 	$(GO) run ./bench/cmd/patrol-bench -patrol $(BIN)
 

@@ -1,6 +1,7 @@
 // Package bench measures patrol against the floor of what any SSH tool must
 // spend (one OpenSSH session per host running the same commands) and against
-// Ansible, on real sshd servers it starts on 127.0.0.1. It is run by
+// Ansible, and patrol's file copy against OpenSSH's sftp and scp, on real
+// sshd servers it starts on 127.0.0.1. It is run by
 // `make bench` through cmd/patrol-bench and records nothing itself: the
 // figures go to stdout and, by hand, to docs/benchmarks.md.
 //
@@ -36,6 +37,8 @@ type Config struct {
 	// SessionCost adds, after the runs of each size, a comparison of the
 	// server CPU that different ways of running a command over SSH cost.
 	SessionCost bool
+	// CopyMB is the size in MiB of the file RunCopy copies.
+	CopyMB int
 	// WorkDir is the directory for keys, configurations and outputs. Empty
 	// means a new temporary directory, removed at the end unless Keep is set.
 	WorkDir string
@@ -70,19 +73,11 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 		return nil, fmt.Errorf("patrol binary: %w (build it with make build)", err)
 	}
 
-	dir := cfg.WorkDir
-	if dir == "" {
-		var err error
-		dir, err = os.MkdirTemp("", "patrol-bench-")
-		if err != nil {
-			return nil, err
-		}
-		if cfg.Keep {
-			fmt.Fprintf(cfg.Log, "keeping files in %s\n", dir)
-		} else {
-			defer os.RemoveAll(dir)
-		}
+	dir, cleanup, err := workDir(&cfg)
+	if err != nil {
+		return nil, err
 	}
+	defer cleanup()
 
 	var results []Result
 	for _, n := range cfg.Hosts {
@@ -93,6 +88,23 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 		results = append(results, result)
 	}
 	return results, nil
+}
+
+// workDir returns cfg.WorkDir, or else a new temporary directory and a
+// function that removes it unless cfg.Keep is set.
+func workDir(cfg *Config) (string, func(), error) {
+	if cfg.WorkDir != "" {
+		return cfg.WorkDir, func() {}, nil
+	}
+	dir, err := os.MkdirTemp("", "patrol-bench-")
+	if err != nil {
+		return "", nil, err
+	}
+	if cfg.Keep {
+		fmt.Fprintf(cfg.Log, "keeping files in %s\n", dir)
+		return dir, func() {}, nil
+	}
+	return dir, func() { os.RemoveAll(dir) }, nil
 }
 
 // runSize starts n servers and measures every tool cfg.Reps times on them,

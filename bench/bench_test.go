@@ -125,3 +125,53 @@ func TestClusterStop(t *testing.T) {
 		t.Errorf("PIDs after Stop = %v, expected none", left)
 	}
 }
+
+// TestRunCopySmall copies a 4 MiB file with every copy tool once. It checks
+// that each one copied the file (RunCopy verifies the checksum) and that the
+// report lists them, not how fast they were.
+func TestRunCopySmall(t *testing.T) {
+	requireRoot(t)
+	for _, tool := range []string{"sftp", "scp"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s not found: install openssh-client", tool)
+		}
+	}
+	patrol := filepath.Join(t.TempDir(), "patrol")
+	build := exec.Command("go", "build", "-o", patrol, "patrol/cmd/patrol")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build patrol: %v\n%s", err, out)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var log strings.Builder
+	result, err := RunCopy(ctx, Config{Patrol: patrol, Reps: 1, CopyMB: 4, WorkDir: t.TempDir(), Log: &log})
+	if err != nil {
+		t.Fatalf("RunCopy: %v\nlog:\n%s", err, log.String())
+	}
+
+	if result.Bytes != 4<<20 {
+		t.Errorf("Bytes = %d, expected %d", result.Bytes, 4<<20)
+	}
+	want := []string{CopyToolPatrol, CopyToolSFTP, CopyToolSCP, CopyToolSCPLegacy}
+	if len(result.Tools) != len(want) {
+		t.Fatalf("got %d tools, expected %d", len(result.Tools), len(want))
+	}
+	var report strings.Builder
+	WriteCopyReport(&report, result, 1)
+	for i, tool := range result.Tools {
+		if tool.Tool != want[i] {
+			t.Errorf("tool %d is %q, expected %q", i, tool.Tool, want[i])
+		}
+		if tool.Wall <= 0 {
+			t.Errorf("%s: wall time %v, expected a positive time", tool.Tool, tool.Wall)
+		}
+		if tool.ServerCPU <= 0 {
+			t.Errorf("%s: sshd CPU %v, expected a positive time (did the copy reach the server?)", tool.Tool, tool.ServerCPU)
+		}
+		if !strings.Contains(report.String(), "| "+tool.Tool+" |") {
+			t.Errorf("report lacks a row for %s:\n%s", tool.Tool, report.String())
+		}
+	}
+}

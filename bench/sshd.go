@@ -244,6 +244,7 @@ func sshdConfig(s *Server, keyPath, authorizedKeys string) string {
 		"PrintLastLog no",
 		"X11Forwarding no",
 		"AllowTcpForwarding no",
+		"Subsystem sftp " + sftpServer(),
 		"UseDNS no",
 		// Ansible's ControlMaster and patrol open many sessions on one
 		// connection, and the floor opens up to 50 connections at once.
@@ -252,6 +253,19 @@ func sshdConfig(s *Server, keyPath, authorizedKeys string) string {
 		"LogLevel INFO",
 	}
 	return strings.Join(lines, "\n") + "\n"
+}
+
+// sftpServerPath is Debian's OpenSSH SFTP server (package
+// openssh-sftp-server), a separate program as on the hosts patrol serves.
+const sftpServerPath = "/usr/lib/openssh/sftp-server"
+
+// sftpServer returns the sftp Subsystem command: sftpServerPath, or sshd's
+// built-in internal-sftp where that is not installed.
+func sftpServer() string {
+	if _, err := os.Stat(sftpServerPath); err == nil {
+		return sftpServerPath
+	}
+	return "internal-sftp"
 }
 
 func collect(errs <-chan error) []error {

@@ -103,6 +103,9 @@ type PutResult struct {
 	SHA256 string
 	// Bytes is the number of bytes sent; zero when skipped.
 	Bytes int64
+	// Resumed is the number of bytes an interrupted earlier transfer had left
+	// on the host that were verified and kept instead of sent again.
+	Resumed int64
 }
 
 // ErrTimeout marks a command that ran longer than its timeout and was killed.

@@ -23,6 +23,9 @@ type Conn struct {
 	client *ssh.Client
 	// hops are the jump host connections, outermost first.
 	hops []*ssh.Client
+	// tcp is the TCP connection to the first hop (the host itself without
+	// jump hosts), which carries the traffic of every hop.
+	tcp *net.TCPConn
 
 	// sessions holds one token per command session in use.
 	sessions chan struct{}
@@ -70,19 +73,25 @@ func Dial(ctx context.Context, cfg Config) (*Conn, error) {
 	var previousName string
 	for i := range cfg.Jumps {
 		hop := cfg.Jumps[i]
-		client, err := dialHop(ctx, previous, previousName, &hop)
+		client, netConn, err := dialHop(ctx, previous, previousName, &hop)
 		if err != nil {
 			c.closeHops()
 			return nil, unreachable(cfg.Name, fmt.Errorf("jump host %s: %w", hop.Name, err))
+		}
+		if i == 0 {
+			c.tcp, _ = netConn.(*net.TCPConn)
 		}
 		c.hops = append(c.hops, client)
 		previous, previousName = client, hop.Name
 	}
 
-	client, err := dialHop(ctx, previous, previousName, &c.cfg)
+	client, netConn, err := dialHop(ctx, previous, previousName, &c.cfg)
 	if err != nil {
 		c.closeHops()
 		return nil, unreachable(cfg.Name, err)
+	}
+	if previous == nil {
+		c.tcp, _ = netConn.(*net.TCPConn)
 	}
 	c.client = client
 	for _, hop := range append(slices.Clone(cfg.Jumps), cfg) {
@@ -137,8 +146,9 @@ func unreachable(host string, err error) error {
 }
 
 // dialHop opens the TCP connection (directly or through previous), then runs
-// the SSH handshake and login, all within cfg.ConnectTimeout.
-func dialHop(ctx context.Context, previous *ssh.Client, previousName string, cfg *Config) (*ssh.Client, error) {
+// the SSH handshake and login, all within cfg.ConnectTimeout. It returns the
+// client and the connection it runs on.
+func dialHop(ctx context.Context, previous *ssh.Client, previousName string, cfg *Config) (*ssh.Client, net.Conn, error) {
 	ctx, cancel := context.WithTimeout(ctx, cfg.ConnectTimeout)
 	defer cancel()
 
@@ -149,16 +159,16 @@ func dialHop(ctx context.Context, previous *ssh.Client, previousName string, cfg
 			reason = ReasonTimeout
 		}
 		if previous != nil {
-			return nil, &hopError{reason, fmt.Errorf("connect to %s through jump host %s (check AllowTcpForwarding there): %w",
+			return nil, nil, &hopError{reason, fmt.Errorf("connect to %s through jump host %s (check AllowTcpForwarding there): %w",
 				cfg.Addr, previousName, err)}
 		}
-		return nil, &hopError{reason, fmt.Errorf("connect to %s: %w", cfg.Addr, err)}
+		return nil, nil, &hopError{reason, fmt.Errorf("connect to %s: %w", cfg.Addr, err)}
 	}
 
 	signers, closeAgent, err := loadSigners(cfg)
 	if err != nil {
 		netConn.Close()
-		return nil, &hopError{ReasonAuth, err}
+		return nil, nil, &hopError{ReasonAuth, err}
 	}
 	defer closeAgent()
 	auth := newAuthenticator(cfg, signers)
@@ -188,9 +198,9 @@ func dialHop(ctx context.Context, previous *ssh.Client, previousName string, cfg
 	close(handshakeDone)
 	if err != nil {
 		netConn.Close()
-		return nil, classifyHandshake(ctx, cfg, clientConfig, hostKeys, auth, err)
+		return nil, nil, classifyHandshake(ctx, cfg, clientConfig, hostKeys, auth, err)
 	}
-	return ssh.NewClient(sshConn, chans, reqs), nil
+	return ssh.NewClient(sshConn, chans, reqs), netConn, nil
 }
 
 func dialTCP(ctx context.Context, previous *ssh.Client, addr string) (net.Conn, error) {
@@ -276,6 +286,13 @@ func (c *Conn) keepAlive() {
 			err := fmt.Errorf("no keepalive reply from %s within %s", c.cfg.Name, limit)
 			c.cfg.Logger.Warn("closing dead ssh connection", "host", c.cfg.Name, "error", err)
 			c.markDead(err)
+			if c.tcp != nil {
+				// Closing with a reset drops the data still queued. Else the
+				// kernel sends it (up to megabytes of a file copy) once the
+				// link returns, to a session patrol has given up on, and it
+				// competes with the next connection for the link.
+				c.tcp.SetLinger(0)
+			}
 			c.client.Close()
 			c.closeHops()
 			return
