@@ -3,6 +3,7 @@ module patrol
 go 1.26.8
 
 require (
+	github.com/6tail/lunar-go v1.4.7
 	github.com/bodgit/ntlmssp v0.0.0-20240506230425-31973bb52d9b
 	github.com/masterzen/winrm v0.0.0-20240702205601-3fad6e106085
 	github.com/pkg/sftp v1.13.12
@@ -14,7 +15,6 @@ require (
 )
 
 require (
-	github.com/6tail/lunar-go v1.4.7 // indirect
 	github.com/Azure/go-ntlmssp v0.0.0-20221128193559-754e69321358 // indirect
 	github.com/ChrisTrenkamp/goxpath v0.0.0-20210404020558-97928f7e12b6 // indirect
 	github.com/bodgit/windows v1.0.1 // indirect
