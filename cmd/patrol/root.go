@@ -55,7 +55,7 @@ func run(args []string) int {
 	root.SetErr(a.stderr)
 	err := root.ExecuteContext(ctx)
 	if err != nil && isUsageError(err) {
-		fmt.Fprintf(a.stderr, "%s: %v\n%s\n", msgError.In(a.lang), err, a.tr("Run 'patrol --help' for usage.", "运行 'patrol --help' 查看用法。"))
+		fmt.Fprintf(a.stderr, "%s: %s\n%s\n", msgError.In(a.lang), localizeUsageError(err, a.lang), a.tr("Run 'patrol --help' for usage.", "运行 'patrol --help' 查看用法。"))
 		return exitInvalid
 	}
 	return exitCode(err, a.stderr, a.lang)
@@ -103,6 +103,7 @@ func (a *app) rootCommand() *cobra.Command {
 	root.AddCommand(a.runCommand(), a.inspectCommand(), a.journalCommand(), a.modulesCommand(), a.inventoryCommand(), a.reportCommand(), a.labCommand())
 	root.AddCommand(a.calendarCommand())
 	root.AddCommand(a.patchCommand())
+	localizeHelp(root, a.lang)
 	return root
 }
 

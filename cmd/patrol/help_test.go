@@ -1,0 +1,50 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestHelpChinese(t *testing.T) {
+	for _, args := range [][]string{
+		{"--help", "--lang", "zh"},
+		{"--lang", "zh", "--help"},
+		{"patch", "--help", "--lang=zh"},
+		{"help", "calendar", "--lang", "zh"},
+	} {
+		res := runPatrol(t, t.TempDir(), "", args...)
+		if res.code != 0 {
+			t.Errorf("patrol %v: exit %d, stderr %s", args, res.code, res.stderr)
+			continue
+		}
+		for _, want := range []string{"用法：", "参数：", "显示本帮助"} {
+			if !strings.Contains(res.stdout, want) {
+				t.Errorf("patrol %v: help lacks %q:\n%s", args, want, res.stdout)
+			}
+		}
+		for _, english := range []string{"Usage:", "Flags:", "(default", "help for"} {
+			if strings.Contains(res.stdout, english) {
+				t.Errorf("patrol %v: Chinese help contains %q:\n%s", args, english, res.stdout)
+			}
+		}
+	}
+}
+
+func TestUsageErrorsChinese(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"calender", "--lang", "zh"}, `"patrol" 没有命令 "calender"（是否想写 "calendar"？）`},
+		{[]string{"calendar", "--mnth", "2026-10", "--lang", "zh"}, "未知参数 --mnth"},
+		{[]string{"calendar", "--mnth", "2026-10", "--lang", "en"}, "unknown flag --mnth"},
+	} {
+		res := runPatrol(t, t.TempDir(), "", tc.args...)
+		if res.code != exitInvalid {
+			t.Errorf("patrol %v: exit %d, want %d", tc.args, res.code, exitInvalid)
+		}
+		if !strings.Contains(res.stderr, tc.want) {
+			t.Errorf("patrol %v: stderr %q lacks %q", tc.args, res.stderr, tc.want)
+		}
+	}
+}
