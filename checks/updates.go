@@ -13,9 +13,6 @@ import (
 
 const updatesCheck = "check.updates"
 
-// maxPackageEvidence bounds the package lines kept as evidence.
-const maxPackageEvidence = 20
-
 func updatesSpec() *module.Spec {
 	return &module.Spec{
 		Name:  updatesCheck,
@@ -266,11 +263,9 @@ func evaluateUpdates(r updateReport, total, security Threshold) []module.Finding
 	if r.CacheAge > 0 {
 		f.Metrics["lists_age_seconds"] = r.CacheAge.Seconds()
 	}
-	for i, p := range r.Packages {
-		if i == maxPackageEvidence {
-			f.Evidence = append(f.Evidence, fmt.Sprintf("… %d more", n-i))
-			break
-		}
+	// Every package is kept: report.json lists them all, and the HTML and
+	// Markdown reports shorten the list with a note in their language.
+	for _, p := range r.Packages {
 		f.Evidence = append(f.Evidence, strings.TrimSpace(fmt.Sprintf("%s.%s %s %s", p.Name, p.Arch, p.Version, p.Repo)))
 	}
 	f.Message = i18n.T(
@@ -313,7 +308,7 @@ func securityFinding(r updateReport, pending int, t Threshold) module.Finding {
 	))
 	f.Metrics = map[string]float64{"security_pending": float64(r.Security)}
 	for _, p := range r.Packages {
-		if p.Security && len(f.Evidence) < maxPackageEvidence {
+		if p.Security {
 			f.Evidence = append(f.Evidence, fmt.Sprintf("%s %s %s", p.Name, p.Version, p.Repo))
 		}
 	}

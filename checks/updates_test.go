@@ -191,3 +191,25 @@ func TestFormatAge(t *testing.T) {
 		}
 	}
 }
+
+func TestUpdatesEvidenceKeepsEveryPackage(t *testing.T) {
+	pkgs := ParseAptSimulate(readTestdata(t, "debian12-apt-get-s-dist-upgrade.txt"))
+	report := updateReport{Manager: "apt-get", Packages: pkgs, Security: 86, SecurityKnown: true}
+
+	findings := evaluateUpdates(report, countThreshold(1, 0), countThreshold(1, 0))
+
+	if len(findings) != 2 {
+		t.Fatalf("got %d findings, want updates and security updates", len(findings))
+	}
+	if n := len(findings[0].Evidence); n != 128 {
+		t.Errorf("updates evidence has %d lines, want all 128 packages", n)
+	}
+	if n := len(findings[1].Evidence); n != 86 {
+		t.Errorf("security evidence has %d lines, want all 86 security packages", n)
+	}
+	for _, line := range findings[0].Evidence {
+		if strings.Contains(line, "more") {
+			t.Errorf("evidence line %q is a truncation note; the report adds its own in its language", line)
+		}
+	}
+}
