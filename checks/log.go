@@ -192,6 +192,13 @@ func probeLogLinux(ctx context.Context, env *module.Env, req logRequest, prev lo
 	out, err := runScript(ctx, env, fmt.Sprintf("stat -L -c '%%i %%s' -- %s && date +%%z", path))
 	if err != nil || out.ExitCode != 0 {
 		f := probeFailed(logCheck, req.Path, "stat "+req.Path, out, err)
+		if err == nil && strings.Contains(string(out.Stderr), "No such file") {
+			// Hosts that log only to the systemd journal (Debian 12 by
+			// default) have no syslog file to read.
+			f.Message = i18n.T(
+				fmt.Sprintf("log file %s does not exist; set the path of the host's log in the playbook or inventory variable that gives it (os_log in the shipped inspections), or install rsyslog if the host logs only to the systemd journal", req.Path),
+				fmt.Sprintf("日志文件 %s 不存在；请在剧本或清单变量中设置该主机的日志路径（内置巡检剧本用 os_log），如果主机只写 systemd 日志，请安装 rsyslog", req.Path))
+		}
 		return logChunk{}, &f
 	}
 	inode, size, loc, ok := ParseLogStat(out.Stdout)

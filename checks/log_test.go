@@ -181,8 +181,14 @@ func TestLogCheckMissingFile(t *testing.T) {
 	if len(res.Findings) != 1 || res.Findings[0].Status != module.StatusError {
 		t.Fatalf("findings = %+v, want one error finding", res.Findings)
 	}
-	if !strings.Contains(res.Findings[0].Message.EN, "No such file") {
-		t.Errorf("message = %q, want stat's reason", res.Findings[0].Message.EN)
+	msg := res.Findings[0].Message
+	for _, want := range []string{"/nonexistent/patrol.log does not exist", "os_log", "rsyslog"} {
+		if !strings.Contains(msg.EN, want) {
+			t.Errorf("message = %q, want it to contain %q", msg.EN, want)
+		}
+	}
+	if !strings.Contains(msg.ZH, "日志文件 /nonexistent/patrol.log 不存在") {
+		t.Errorf("Chinese message = %q", msg.ZH)
 	}
 }
 

@@ -172,8 +172,8 @@ func JudgeTime(sections map[string]section, maxOffset time.Duration) module.Find
 	}
 
 	f.Status, f.Value = module.StatusError, unknownValue
-	f.Message = i18n.T("neither chronyc tracking nor timedatectl show could report the clock state",
-		"chronyc tracking 和 timedatectl show 都无法报告时钟状态")
+	f.Message = i18n.T("neither chronyc tracking nor timedatectl show could report the clock state; install and start chrony (or systemd-timesyncd) so the clock is kept in step and can be checked",
+		"chronyc tracking 和 timedatectl show 都无法报告时钟状态；请安装并启动 chrony（或 systemd-timesyncd），使时钟保持同步并可被检查")
 	return f
 }
 
