@@ -95,21 +95,21 @@ func NormalizeNEVRA(s string) (name, normalized string, ok bool) {
 	return m[1], nevra(m[1], m[2], m[3], m[4], m[5]), true
 }
 
-// Install runs rpm -Uvh or yum localinstall on the copied files.
+// Install runs rpm -Uvh, or for method yum the command of yumInstallArgv, on
+// the copied files.
 func (RPM) Install(ctx context.Context, t Target, p *Patch, remote []string) (Outcome, error) {
 	argv := rpmArgs(t, append([]string{"-Uvh"}, remote...)...)
 	if p.Method == MethodYum {
-		argv = append([]string{"yum", "-y", "--disablerepo=*", "localinstall"}, remote...)
+		argv = yumInstallArgv(remote)
 	}
 	res, err := t.Conn.Run(ctx, transport.Command{Argv: argv, Become: t.Become, Timeout: 30 * time.Minute})
 	if err != nil {
 		return Outcome{}, fmt.Errorf("install %s on %s: %w", p.ID, t.Host.Name, err)
 	}
-	out := Outcome{ExitCode: res.ExitCode, Output: trimOutput(res.Stdout, res.Stderr)}
 	if p.Method == MethodYum {
-		return classifyYum(p, t, out)
+		return classifyYum(p, t, remote, res)
 	}
-	return classifyRPM(p, t, out)
+	return classifyRPM(p, t, Outcome{ExitCode: res.ExitCode, Output: trimOutput(res.Stdout, res.Stderr)})
 }
 
 // rpmAlreadyInstalled matches rpm's message for a package already in place.
@@ -144,19 +144,6 @@ func rpmErrorLine(output string) string {
 		}
 	}
 	return firstLine([]byte(output))
-}
-
-// classifyYum reads yum localinstall's result. yum 3 on CentOS 7 exits 0 and
-// prints "Nothing to do" when every package is already at that version.
-func classifyYum(p *Patch, t Target, out Outcome) (Outcome, error) {
-	if out.ExitCode == 0 {
-		out.AlreadyInstalled = strings.Contains(out.Output, "Nothing to do")
-		return out, nil
-	}
-	return out, &InstallError{Host: t.Host.Name, Patch: p.ID, ExitCode: out.ExitCode, Output: out.Output,
-		Text: i18n.T(
-			fmt.Sprintf("yum failed to install %s on %s (exit code %d): %s", p.ID, t.Host.Name, out.ExitCode, lastLine(out.Output)),
-			fmt.Sprintf("yum 在 %s 上安装 %s 失败（退出码 %d）：%s", t.Host.Name, p.ID, out.ExitCode, lastLine(out.Output)))}
 }
 
 // Rollback erases the packages the patch added and puts back, from the copied
