@@ -285,7 +285,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 			subcode: "w:EncodingLimit",
 			code:    codeMaxEnvelopeSize,
 			detail:  "http://schemas.dmtf.org/wbem/wsman/1/wsman/faultDetail/MaxEnvelopeSize",
-			message: fmt.Sprintf("The WS-Management service cannot process the request because the request size exceeded the configured MaxEnvelopeSize quota (MaxEnvelopeSizekb = %d). Raise it with winrm set winrm/config @{MaxEnvelopeSizekb=\"8192\"} or send smaller requests.", s.cfg.MaxEnvelopeSize/1024),
+			message: fmt.Sprintf("The WS-Management service cannot process the request because the request size exceeded the configured MaxEnvelopeSize quota (MaxEnvelopeSizekb = %d). Raise it with winrm set winrm/config '@{MaxEnvelopeSizekb=\"8192\"}' (PowerShell) or send smaller requests.", s.cfg.MaxEnvelopeSize/1024),
 		})
 		return
 	}

@@ -241,13 +241,15 @@ func (e *CertRejectedError) Message() i18n.Text {
 	if subject == "" {
 		subject = "<UPN of the certificate>"
 	}
-	mapping := fmt.Sprintf(`winrm create winrm/config/service/certmapping?Issuer=%s+Subject=%s+URI=* @{UserName="<local user>";Password="<password>"} -remote:localhost`, issuer, subject)
-	enable := `winrm set winrm/config/service/auth @{Certificate="true"}`
+	// Both commands are written for PowerShell, where '@{...}' must be
+	// quoted (see cmdExeForm); the message says how cmd.exe differs.
+	mapping := fmt.Sprintf(`winrm create winrm/config/service/certmapping?Issuer=%s+Subject=%s+URI=* '@{UserName="<local user>";Password="<password>"}' -remote:localhost`, issuer, subject)
+	enable := `winrm set winrm/config/service/auth '@{Certificate="true"}'`
 
 	return i18n.T(
-		fmt.Sprintf("host %s (%s) rejected the client certificate in cert_file %s%s: %s; on the host, enable certificate authentication with %s, trust the issuing CA in the computer's Trusted Root or Intermediate Certification Authorities store, and map the certificate to a local account with %s",
+		fmt.Sprintf("host %s (%s) rejected the client certificate in cert_file %s%s: %s; on the host, enable certificate authentication with %s, trust the issuing CA in the computer's Trusted Root or Intermediate Certification Authorities store, and map the certificate to a local account with %s (PowerShell commands; in cmd.exe, leave out the single quotes around @{...})",
 			e.Host, e.Address, e.CertFile, described, e.Cause.EN, enable, mapping),
-		fmt.Sprintf("主机 %s（%s）拒绝了 cert_file %s 中的客户端证书%s：%s；请在主机上用 %s 启用证书认证，把签发 CA 导入计算机的“受信任的根证书颁发机构”或“中级证书颁发机构”存储，并用 %s 把证书映射到本地账户",
+		fmt.Sprintf("主机 %s（%s）拒绝了 cert_file %s 中的客户端证书%s：%s；请在主机上用 %s 启用证书认证，把签发 CA 导入计算机的“受信任的根证书颁发机构”或“中级证书颁发机构”存储，并用 %s 把证书映射到本地账户（以上为 PowerShell 命令；在 cmd.exe 中请去掉 @{...} 两侧的单引号）",
 			e.Host, e.Address, e.CertFile, describedZH, e.Cause.ZH, enable, mapping),
 	)
 }

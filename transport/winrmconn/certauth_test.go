@@ -101,12 +101,12 @@ func TestCertAuthForeignCARejected(t *testing.T) {
 	sum := sha1.Sum(block.Bytes)
 	thumbprint := strings.ToUpper(hex.EncodeToString(sum[:]))
 	message := rejected.Message()
-	for _, want := range []string{certFile, "Administrator@localhost", "Issuer=" + thumbprint, "winrm/config/service/certmapping", `@{Certificate="true"}`} {
+	for _, want := range []string{certFile, "Administrator@localhost", "Issuer=" + thumbprint, "winrm/config/service/certmapping", `'@{Certificate="true"}'`, `URI=* '@{UserName=`, "cmd.exe"} {
 		if !strings.Contains(message.EN, want) {
 			t.Errorf("message lacks %q:\n%s", want, message.EN)
 		}
 	}
-	for _, want := range []string{certFile, "拒绝了", "Issuer=" + thumbprint} {
+	for _, want := range []string{certFile, "拒绝了", "Issuer=" + thumbprint, `'@{Certificate="true"}'`, "cmd.exe"} {
 		if !strings.Contains(message.ZH, want) {
 			t.Errorf("Chinese message lacks %q:\n%s", want, message.ZH)
 		}

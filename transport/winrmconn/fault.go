@@ -40,7 +40,8 @@ type FaultError struct {
 	// Setting is the WinRM configuration value to raise, such as
 	// "MaxEnvelopeSizekb"; empty when no setting applies.
 	Setting string
-	// Remedy is the command an administrator runs on the host to raise it.
+	// Remedy is the command an administrator runs on the host to raise it,
+	// as PowerShell takes it; Message also gives the cmd.exe form.
 	Remedy string
 	// Detail is the fault text the host sent, with markup removed.
 	Detail string
@@ -59,25 +60,28 @@ func (e *FaultError) Message() i18n.Text {
 		detailZH = "（" + e.Detail + "）"
 	}
 
+	remedy := fmt.Sprintf("%s (PowerShell; in cmd.exe: %s)", e.Remedy, cmdExeForm(e.Remedy))
+	remedyZH := fmt.Sprintf("%s（PowerShell；cmd.exe 中为 %s）", e.Remedy, cmdExeForm(e.Remedy))
+
 	switch e.Kind {
 	case FaultEnvelopeSize:
 		return i18n.T(
 			"WinRM request exceeded the host's MaxEnvelopeSizekb quota, so the command did not run"+detail+
-				"; raise it on the host with: "+e.Remedy,
+				"; raise it on the host with: "+remedy,
 			"WinRM 请求超过了主机的 MaxEnvelopeSizekb 配额，命令没有执行"+detailZH+
-				"；请在主机上执行以下命令调大它："+e.Remedy)
+				"；请在主机上执行以下命令调大它："+remedyZH)
 	case FaultUsersQuota:
 		return i18n.T(
 			fmt.Sprintf("WinRM quota %s exceeded on the host: too many users have shells open%s; retry when other users' WinRM sessions end or raise it on the host with: %s",
-				e.Setting, detail, e.Remedy),
+				e.Setting, detail, remedy),
 			fmt.Sprintf("主机上的 WinRM 配额 %s 已用尽，同时打开 shell 的用户过多%s；请等其他用户的 WinRM 会话结束后重试，或在主机上执行以下命令调大它：%s",
-				e.Setting, detailZH, e.Remedy))
+				e.Setting, detailZH, remedyZH))
 	case FaultShellQuota, FaultOperationQuota, FaultMemoryQuota:
 		return i18n.T(
 			fmt.Sprintf("WinRM quota %s exceeded on the host%s; close other WinRM sessions of this user or raise it on the host with: %s",
-				e.Setting, detail, e.Remedy),
+				e.Setting, detail, remedy),
 			fmt.Sprintf("主机上的 WinRM 配额 %s 已用尽%s；请关闭该用户的其他 WinRM 会话，或在主机上执行以下命令调大它：%s",
-				e.Setting, detailZH, e.Remedy))
+				e.Setting, detailZH, remedyZH))
 	case FaultShellNotFound:
 		return i18n.T(
 			"WinRM shell was closed on the host (idle timeout or WinRM service restart)"+detail,
@@ -120,6 +124,18 @@ const (
 	codeOperationTimedOut = 2150858793
 )
 
+// cmdExeForm turns a winrm command written for PowerShell into the form
+// cmd.exe takes. The settings argument @{Name="value"} must be quoted
+// '@{...}' in PowerShell, which otherwise parses it as a hash table and passes
+// winrm the text System.Collections.Hashtable (PowerShell/PowerShell issue
+// 1761). cmd.exe passes single quotes on to winrm, which then answers
+// "Invalid use of command line" (MicrosoftDocs/office-docs-powershell issue
+// 4884, tested by the page's author in a Command Prompt), so there the
+// argument stays bare.
+func cmdExeForm(powerShell string) string {
+	return strings.NewReplacer("'@{", "@{", "}'", "}").Replace(powerShell)
+}
+
 // faultRules maps a fault to a kind: by the Windows error number of its
 // WSManFault element first, because the message text is localized (Chinese
 // on Chinese-language hosts), then by the English phrases, HRESULT codes and
@@ -131,22 +147,22 @@ var faultRules = []struct {
 	codes   []uint32
 	match   []string
 }{
-	{FaultEnvelopeSize, "MaxEnvelopeSizekb", `winrm set winrm/config @{MaxEnvelopeSizekb="8192"}`,
+	{FaultEnvelopeSize, "MaxEnvelopeSizekb", `winrm set winrm/config '@{MaxEnvelopeSizekb="8192"}'`,
 		[]uint32{codeRequestTooLarge},
 		[]string{"maxenvelopesize", "0x80338111", "2150859025", "http error 413", "error 413"}},
-	{FaultShellQuota, "MaxShellsPerUser", `winrm set winrm/config/winrs @{MaxShellsPerUser="30"}`,
+	{FaultShellQuota, "MaxShellsPerUser", `winrm set winrm/config/winrs '@{MaxShellsPerUser="30"}'`,
 		[]uint32{codeQuotaMaxShells},
 		[]string{"maxshellsperuser", "concurrent shells", "0x803381a5"}},
-	{FaultUsersQuota, "MaxConcurrentUsers", `winrm set winrm/config/winrs @{MaxConcurrentUsers="30"}`,
+	{FaultUsersQuota, "MaxConcurrentUsers", `winrm set winrm/config/winrs '@{MaxConcurrentUsers="30"}'`,
 		[]uint32{codeQuotaMaxShellUsers},
 		[]string{"maxconcurrentusers", "0x803381ab"}},
-	{FaultOperationQuota, "MaxConcurrentOperationsPerUser", `winrm set winrm/config/service @{MaxConcurrentOperationsPerUser="1500"}`,
+	{FaultOperationQuota, "MaxConcurrentOperationsPerUser", `winrm set winrm/config/service '@{MaxConcurrentOperationsPerUser="1500"}'`,
 		[]uint32{codeQuotaMaxOperations},
 		[]string{"maxconcurrentoperationsperuser", "concurrent operations", "0x803381a6"}},
 	// NOTE: a shell over MaxMemoryPerShellMB gets no WSMan fault. Its
 	// processes fail to allocate memory, so only the .NET exception name,
 	// which Windows does not translate, is matched.
-	{FaultMemoryQuota, "MaxMemoryPerShellMB", `winrm set winrm/config/winrs @{MaxMemoryPerShellMB="2048"}`,
+	{FaultMemoryQuota, "MaxMemoryPerShellMB", `winrm set winrm/config/winrs '@{MaxMemoryPerShellMB="2048"}'`,
 		nil,
 		[]string{"maxmemorypershellmb", "memory quota", "outofmemoryexception"}},
 	{FaultShellNotFound, "", "",

@@ -98,7 +98,7 @@ func TestRunStdinSendFault(t *testing.T) {
 			for _, want := range []string{
 				"host seal-db-1: ",
 				"MaxConcurrentOperationsPerUser",
-				`winrm set winrm/config/service @{MaxConcurrentOperationsPerUser="1500"}`,
+				`winrm set winrm/config/service '@{MaxConcurrentOperationsPerUser="1500"}'`,
 				"maximum number of 15 concurrent operations",
 			} {
 				if !strings.Contains(text, want) {
@@ -258,7 +258,7 @@ func TestDialShellQuotaFaultChinese(t *testing.T) {
 			if want := "主机上的 WinRM 配额 MaxShellsPerUser 已用尽（" + chineseShellQuotaMessage + "）"; !strings.Contains(msg.ZH, want) {
 				t.Errorf("Chinese message = %s, want it to contain %s", msg.ZH, want)
 			}
-			if want := `winrm set winrm/config/winrs @{MaxShellsPerUser="30"}`; !strings.Contains(msg.ZH, want) || !strings.Contains(msg.EN, want) {
+			if want := `winrm set winrm/config/winrs '@{MaxShellsPerUser="30"}'`; !strings.Contains(msg.ZH, want) || !strings.Contains(msg.EN, want) {
 				t.Errorf("messages lack the remedy %s:\nEN %s\nZH %s", want, msg.EN, msg.ZH)
 			}
 		})

@@ -67,16 +67,54 @@ func TestClassifyFaultEnvelopeRemedy(t *testing.T) {
 	if !errors.As(ClassifyFault(errors.New(envelopeFault)), &fault) {
 		t.Fatal("envelope fault not classified")
 	}
-	const remedy = `winrm set winrm/config @{MaxEnvelopeSizekb="8192"}`
+	// PowerShell needs the settings quoted; cmd.exe needs them bare.
+	const powerShell = `winrm set winrm/config '@{MaxEnvelopeSizekb="8192"}'`
+	const cmdExe = `cmd.exe: winrm set winrm/config @{MaxEnvelopeSizekb="8192"}`
+	const cmdExeZH = `cmd.exe 中为 winrm set winrm/config @{MaxEnvelopeSizekb="8192"}`
 	msg := fault.Message()
-	if !strings.Contains(msg.EN, remedy) {
-		t.Errorf("English message lacks %s: %s", remedy, msg.EN)
+	for _, want := range []string{powerShell, cmdExe} {
+		if !strings.Contains(msg.EN, want) {
+			t.Errorf("English message lacks %s: %s", want, msg.EN)
+		}
 	}
-	if !strings.Contains(msg.ZH, remedy) || !strings.Contains(msg.ZH, "命令没有执行") {
-		t.Errorf("Chinese message lacks the remedy or that the command did not run: %s", msg.ZH)
+	for _, want := range []string{powerShell, cmdExeZH, "命令没有执行"} {
+		if !strings.Contains(msg.ZH, want) {
+			t.Errorf("Chinese message lacks %s: %s", want, msg.ZH)
+		}
 	}
 	if !strings.Contains(msg.EN, "did not run") {
 		t.Errorf("English message does not say the command did not run: %s", msg.EN)
+	}
+}
+
+// TestFaultRemediesQuoted checks that every remedy quotes its @{...}
+// argument, which PowerShell would otherwise turn into the text
+// System.Collections.Hashtable.
+func TestFaultRemediesQuoted(t *testing.T) {
+	for _, r := range faultRules {
+		if r.remedy == "" {
+			continue
+		}
+		if !strings.Contains(r.remedy, `'@{`) || !strings.HasSuffix(r.remedy, `}'`) {
+			t.Errorf("%s remedy %s does not quote its @{...} argument for PowerShell", r.kind, r.remedy)
+		}
+		if got := cmdExeForm(r.remedy); strings.Contains(got, "'") {
+			t.Errorf("cmd.exe form of %s = %s, want it without single quotes", r.remedy, got)
+		}
+	}
+}
+
+func TestCmdExeForm(t *testing.T) {
+	cases := []struct{ powerShell, cmdExe string }{
+		{`winrm set winrm/config '@{MaxEnvelopeSizekb="8192"}'`, `winrm set winrm/config @{MaxEnvelopeSizekb="8192"}`},
+		{`winrm create winrm/config/service/certmapping?Issuer=AB+Subject=*+URI=* '@{UserName="patrol";Password="<password>"}' -remote:localhost`,
+			`winrm create winrm/config/service/certmapping?Issuer=AB+Subject=*+URI=* @{UserName="patrol";Password="<password>"} -remote:localhost`},
+		{`winrm enumerate winrm/config/listener`, `winrm enumerate winrm/config/listener`},
+	}
+	for _, c := range cases {
+		if got := cmdExeForm(c.powerShell); got != c.cmdExe {
+			t.Errorf("cmdExeForm(%s) = %s, want %s", c.powerShell, got, c.cmdExe)
+		}
 	}
 }
 
