@@ -37,8 +37,10 @@ type ApplyOptions struct {
 	Serial int
 	// Forks bounds the hosts connected to and queried at once.
 	Forks int
-	// Check describes every step instead of changing hosts; it still
-	// connects and reads what the hosts have installed.
+	// Check describes every step instead of changing hosts. It still runs
+	// what only reads: the query, the partner check, the pre-checks, the
+	// repository files against the catalog and the host variables of later
+	// steps. It fails a patch where the real run would fail at those.
 	Check bool
 	// Owner is the owner line of the run's host locks; see LockOwner.
 	Owner string
@@ -62,6 +64,9 @@ type HostResult struct {
 	Host string `json:"host"`
 	// Installed are the patches this run installed and verified.
 	Installed []string `json:"installed,omitempty"`
+	// WouldInstall are, in check mode, the patches the real run would
+	// install, as far as check mode can tell.
+	WouldInstall []string `json:"would_install,omitempty"`
 	// Failed are patches whose install or checks failed.
 	Failed []string `json:"failed,omitempty"`
 	// Left are patches not started: the window ended, the run stopped, or
@@ -103,6 +108,11 @@ type applyRun struct {
 	stagingDone map[string]map[string]bool
 	// stoppedAfter is the production batch that stopped the run.
 	stoppedAfter int
+
+	// repoChecked holds, in check mode, the outcome of checking each
+	// repository file by its local path; see checkRepositoryFile.
+	repoMu      sync.Mutex
+	repoChecked map[string]error
 }
 
 // Apply installs the missing patches of the selected hosts: on each system's
@@ -167,7 +177,7 @@ func newApplyRun(opts ApplyOptions) *applyRun {
 	if opts.OnStep == nil {
 		opts.OnStep = func(StepEvent) {}
 	}
-	r := &applyRun{opts: opts, log: opts.Log, sessions: map[string]*hostSession{}, results: map[string]*HostResult{}, stagingDone: map[string]map[string]bool{}}
+	r := &applyRun{opts: opts, log: opts.Log, sessions: map[string]*hostSession{}, results: map[string]*HostResult{}, stagingDone: map[string]map[string]bool{}, repoChecked: map[string]error{}}
 	for _, h := range opts.Hosts {
 		r.results[h.Name] = &HostResult{Host: h.Name}
 	}

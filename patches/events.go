@@ -51,6 +51,25 @@ const (
 // PatchSteps lists the steps of one patch in the order they run.
 var PatchSteps = []Step{StepQuery, StepPreCheck, StepCopy, StepStopServices, StepInstall, StepReboot, StepStartServices, StepVerify, StepPostCheck, StepPatch}
 
+// stepTitles are the names of the steps for people. English shows the
+// identifier itself, which the journal and JSON output use as well.
+var stepTitles = map[Step]string{
+	StepConnect: "连接", StepRefused: "拒绝", StepPartner: "双机检查", StepLock: "加锁", StepDone: "结束",
+	StepLeft: "未开始", StepQuery: "查询", StepPreCheck: "预检", StepCopy: "复制", StepStopServices: "停止服务",
+	StepInstall: "安装", StepReboot: "重启", StepStartServices: "启动服务", StepVerify: "验证",
+	StepPostCheck: "后检", StepRollback: "回退", StepPatch: "结果",
+}
+
+// Title names the step for display. The identifier stays in JSON output and
+// the journal.
+func (s Step) Title() i18n.Text {
+	zh, ok := stepTitles[s]
+	if !ok {
+		zh = string(s)
+	}
+	return i18n.T(string(s), zh)
+}
+
 // nextStep returns the step that follows s for one patch, or "" after the
 // last one.
 func nextStep(s Step) Step {

@@ -99,7 +99,9 @@ func (pr *patchRun) checkBackup(ctx context.Context) (i18n.Text, error) {
 		return i18n.Text{}, err
 	}
 	if marker == "" {
-		s.r.log.Warn("backup not checked before patching: the host has no backup_marker variable", "host", s.host.Name, "patch", pr.p.ID)
+		// The pre_check step's message shows this notice. The log repeats
+		// it only at debug level (-v).
+		s.r.log.Debug("backup not checked before patching: the host has no backup_marker variable", "host", s.host.Name, "patch", pr.p.ID)
 		return i18n.T("backup not checked: set the host variable backup_marker to the file your backup job touches",
 			"未检查备份：请把主机变量 backup_marker 设为备份任务更新的文件"), nil
 	}
@@ -265,8 +267,12 @@ func (s *hostSession) checkPartners(ctx context.Context, phase Phase) bool {
 			return false
 		}
 	}
-	s.emit(StepEvent{Phase: phase, Step: StepPartner, Status: StatusOK, Message: msg(
-		"pair %s: %s up", "双机组 %s：%s 可用", s.host.Pair, strings.Join(names, ", ")), Duration: time.Since(start)})
+	text := msg("pair %s: %s up", "双机组 %s：%s 可用", s.host.Pair, strings.Join(names, ", "))
+	if s.r.opts.Check {
+		text = msg("pair %s: %s up now; the real run checks again before it patches %s", "双机组 %s：%s 当前可用；正式运行在给 %s 打补丁前会再次检查",
+			s.host.Pair, strings.Join(names, ", "), s.host.Name)
+	}
+	s.emit(StepEvent{Phase: phase, Step: StepPartner, Status: StatusOK, Message: text, Duration: time.Since(start)})
 	return true
 }
 

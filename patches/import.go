@@ -33,11 +33,19 @@ type ImportRequest struct {
 	OS       []string
 	Systems  []string
 	Reboot   bool
-	// SHA256 lists the checksums delivered with the files, in the order of
-	// Files; an empty entry or a short list leaves a file unchecked.
+	// SHA256 lists the checksums delivered with the files, one per file in
+	// the order of Files. Every file needs one unless NoDeliveredChecksum is
+	// set.
 	SHA256 []string
 	// RollbackFiles are older RPMs that a rollback puts back (rpm and yum).
 	RollbackFiles []string
+	// RollbackSHA256 lists the checksums delivered with the rollback files,
+	// in the order of RollbackFiles, under the same rule as SHA256.
+	RollbackSHA256 []string
+	// NoDeliveredChecksum allows files without a delivered checksum; the
+	// result lists them in Unchecked. Checksums that are given are still
+	// compared.
+	NoDeliveredChecksum bool
 	// RollbackNone records that the patch cannot be rolled back.
 	RollbackNone  bool
 	StopServices  []string
@@ -62,6 +70,9 @@ type ImportResult struct {
 	Unchanged bool
 	// Copied are the repository paths written, relative to the repository.
 	Copied []string
+	// Unchecked are the files, patch and rollback files, imported without a
+	// delivered checksum to compare with.
+	Unchecked []string
 }
 
 // ImportError is invalid input to an import: nothing was written.
@@ -98,17 +109,22 @@ func Import(ctx context.Context, req ImportRequest) (*ImportResult, error) {
 	}
 
 	dir := importDir(req)
-	files, err := hashSources(req.Files, req.SHA256, dir)
+	files, err := hashSources(req.Files, req.SHA256, "--sha256", dir)
 	if err != nil {
 		return nil, err
 	}
-	rollback, err := hashSources(req.RollbackFiles, nil, dir+"/rollback")
+	rollback, err := hashSources(req.RollbackFiles, req.RollbackSHA256, "--rollback-sha256", dir+"/rollback")
 	if err != nil {
 		return nil, err
 	}
+	unchecked := slices.Concat(withoutChecksum(req.Files, req.SHA256), withoutChecksum(req.RollbackFiles, req.RollbackSHA256))
 
 	if old := cat.Patch(req.ID); old != nil {
-		return reimport(cat, old, files, rollback)
+		res, err := reimport(cat, old, files, rollback)
+		if res != nil {
+			res.Unchecked = unchecked
+		}
+		return res, err
 	}
 	if err := checkRepositoryClash(cat, append(slices.Clone(files), rollback...)); err != nil {
 		return nil, err
@@ -123,7 +139,7 @@ func Import(ctx context.Context, req ImportRequest) (*ImportResult, error) {
 		return nil, err
 	}
 	if _, err := ParseCatalog(req.CatalogPath, text); err != nil {
-		return nil, importError("the new catalog entry would be invalid: %v", "新的目录条目无效：%v", err)
+		return nil, importError("the new catalog entry would be invalid: %v", "新的补丁台账条目无效：%v", err)
 	}
 
 	copied, err := copyAll(cat, append(files, rollback...))
@@ -134,7 +150,7 @@ func Import(ctx context.Context, req ImportRequest) (*ImportResult, error) {
 		removeCopied(cat, copied)
 		return nil, fmt.Errorf("write catalog %s: %w", req.CatalogPath, err)
 	}
-	return &ImportResult{Patch: patch, Copied: copied}, nil
+	return &ImportResult{Patch: patch, Copied: copied, Unchecked: unchecked}, nil
 }
 
 // checkImportRequest rejects requests that would make an invalid entry.
@@ -159,20 +175,54 @@ func checkImportRequest(req *ImportRequest) error {
 		return importError("rollback files are only for rpm and yum; method %s rolls back by its own uninstall",
 			"回退文件只用于 rpm 和 yum；method %s 用自身的卸载命令回退", req.Method)
 	}
-	if len(req.SHA256) > len(req.Files) {
-		return importError("%d checksums given for %d files: give one --sha256 per file, in the order of the files",
-			"给出了 %d 个校验和，但只有 %d 个文件：请按文件顺序为每个文件给一个 --sha256", len(req.SHA256), len(req.Files))
+	if err := checkDelivered(req.Files, req.SHA256, "--sha256", req.NoDeliveredChecksum); err != nil {
+		return err
 	}
-	for i, sum := range req.SHA256 {
-		req.SHA256[i] = strings.ToLower(strings.TrimSpace(sum))
-		if sum != "" && !sha256Hex.MatchString(req.SHA256[i]) {
-			return importError("--sha256 %q is not 64 hexadecimal digits", "--sha256 的值 %q 不是 64 位十六进制数", sum)
-		}
+	if err := checkDelivered(req.RollbackFiles, req.RollbackSHA256, "--rollback-sha256", req.NoDeliveredChecksum); err != nil {
+		return err
 	}
 	if req.Arrived.IsZero() {
 		req.Arrived = time.Now()
 	}
 	return nil
+}
+
+// checkDelivered normalizes the delivered checksums of files, given with
+// flag, and rejects a checksum that is not SHA-256 hex, more checksums than
+// files, and, unless optional, a file without a checksum.
+func checkDelivered(files, sums []string, flag string, optional bool) error {
+	if len(sums) > len(files) {
+		return importError("%[3]d checksums given for %[4]d files: give one %[1]s per file, in the order of the files (%[2]s)",
+			"给出了 %[3]d 个校验和，但只有 %[4]d 个文件：请按文件顺序为每个文件给一个 %[1]s（%[2]s）",
+			flag, strings.Join(files, ", "), len(sums), len(files))
+	}
+	for i, sum := range sums {
+		sums[i] = strings.ToLower(strings.TrimSpace(sum))
+		if sums[i] != "" && !sha256Hex.MatchString(sums[i]) {
+			return importError("%s %q for %s is not a SHA-256: write its 64 hexadecimal digits", "%s 的值 %q（对应 %s）不是 SHA-256：请写出其 64 位十六进制数",
+				flag, sum, files[i])
+		}
+	}
+	if missing := withoutChecksum(files, sums); len(missing) > 0 && !optional {
+		return importError(
+			"no delivered checksum for %[2]s: give the SHA-256 delivered with each file with %[1]s, one per file in the order of the files, "+
+				"or import without it with --no-delivered-checksum",
+			"%[2]s 没有随附的校验和：请用 %[1]s 给出每个文件随附的 SHA-256，按文件顺序每个文件一个；"+
+				"或用 --no-delivered-checksum 在没有校验和的情况下导入",
+			flag, strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+// withoutChecksum returns the files that have no entry in sums.
+func withoutChecksum(files, sums []string) []string {
+	var out []string
+	for i, f := range files {
+		if i >= len(sums) || sums[i] == "" {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // importDir is the repository folder of the files: the first os, else the
@@ -185,8 +235,8 @@ func importDir(req ImportRequest) string {
 }
 
 // hashSources reads each file once, computes its SHA-256 and compares it
-// with the delivered checksum.
-func hashSources(paths, delivered []string, dir string) ([]sourceFile, error) {
+// with the delivered checksum, given with flag.
+func hashSources(paths, delivered []string, flag, dir string) ([]sourceFile, error) {
 	var out []sourceFile
 	for i, p := range paths {
 		f, err := os.Open(p)
@@ -207,8 +257,8 @@ func hashSources(paths, delivered []string, dir string) ([]sourceFile, error) {
 		sum := hex.EncodeToString(h.Sum(nil))
 		if i < len(delivered) && delivered[i] != "" && delivered[i] != sum {
 			return nil, importError(
-				"checksum mismatch for %s: its SHA-256 is %s, but the checksum delivered with it is %s; the file is damaged or not the one that was delivered, so nothing was imported",
-				"%s 的校验和不符：其 SHA-256 为 %s，而随文件提供的校验和为 %s；文件已损坏或不是交付的文件，未导入任何内容", p, sum, delivered[i])
+				"checksum mismatch for %[1]s: its SHA-256 is %[2]s, but the checksum delivered with it (%[4]s) is %[3]s; the file is damaged or not the one that was delivered, so nothing was imported",
+				"%[1]s 的校验和不符：其 SHA-256 为 %[2]s，而随文件提供的校验和（%[4]s）为 %[3]s；文件已损坏或不是交付的文件，未导入任何内容", p, sum, delivered[i], flag)
 		}
 		out = append(out, sourceFile{local: p, rel: dir + "/" + filepath.Base(p), sha256: sum, size: info.Size()})
 	}
@@ -222,7 +272,7 @@ func reimport(cat *Catalog, old *Patch, files, rollback []sourceFile) (*ImportRe
 	if !sameFiles(old.Files, files) || !sameFiles(old.Rollback.Files, rollback) {
 		return nil, importError(
 			"patch id %s is already in the catalog (%s) with other files; choose another id, or remove the old entry first",
-			"补丁编号 %s 已在目录中（%s），但文件不同；请换一个编号，或先删除旧条目", old.ID, old.Source)
+			"补丁编号 %s 已在补丁台账中（%s），但文件不同；请换一个编号，或先删除旧条目", old.ID, old.Source)
 	}
 	var repair []sourceFile
 	for i, f := range slices.Concat(old.Files, old.Rollback.Files) {

@@ -70,7 +70,8 @@ func TestImportRPMKeepsComments(t *testing.T) {
 	req := ImportRequest{
 		CatalogPath: catalog, Files: []string{app11}, ID: "RHSA-2026:1", Title: "app 安全更新", Severity: Urgent,
 		Arrived: arrived, Method: MethodRPM, OS: []string{"centos7"}, Systems: []string{"seal"},
-		SHA256: []string{sumOf(t, app11)}, RollbackFiles: []string{app10}, StopServices: []string{"httpd"},
+		SHA256: []string{sumOf(t, app11)}, RollbackFiles: []string{app10}, RollbackSHA256: []string{sumOf(t, app10)},
+		StopServices: []string{"httpd"},
 	}
 
 	res, err := Import(context.Background(), req)
@@ -127,7 +128,7 @@ func TestImportRPMKeepsComments(t *testing.T) {
 
 	// The same id with another file is refused.
 	other := req
-	other.Files, other.SHA256 = []string{app10}, nil
+	other.Files, other.SHA256 = []string{app10}, []string{sumOf(t, app10)}
 	_, err = Import(context.Background(), other)
 	var ie *ImportError
 	if !errors.As(err, &ie) || !strings.Contains(err.Error(), "already in the catalog") {
@@ -165,10 +166,10 @@ func TestImportReadsIDsFromFileNames(t *testing.T) {
 	os.WriteFile(msu, []byte("msu"), 0o644)
 	os.WriteFile(zip, []byte("zip"), 0o644)
 
-	if _, err := Import(context.Background(), ImportRequest{CatalogPath: catalog, Files: []string{msu}, ID: "KB3037315", Severity: Serious, Method: MethodWUSA, OS: []string{"win2012r2"}, Reboot: true}); err != nil {
+	if _, err := Import(context.Background(), ImportRequest{CatalogPath: catalog, Files: []string{msu}, SHA256: []string{sumOf(t, msu)}, ID: "KB3037315", Severity: Serious, Method: MethodWUSA, OS: []string{"win2012r2"}, Reboot: true}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Import(context.Background(), ImportRequest{CatalogPath: catalog, Files: []string{zip}, ID: "31537677", Severity: Normal, Method: MethodOPatch, Version: "11.2.0.4"}); err != nil {
+	if _, err := Import(context.Background(), ImportRequest{CatalogPath: catalog, Files: []string{zip}, SHA256: []string{sumOf(t, zip)}, ID: "31537677", Severity: Normal, Method: MethodOPatch, Version: "11.2.0.4"}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -187,7 +188,7 @@ func TestImportReadsIDsFromFileNames(t *testing.T) {
 	// A file name without a KB number needs --kb.
 	plain := filepath.Join(dir, "rollup.msu")
 	os.WriteFile(plain, []byte("x"), 0o644)
-	_, err = Import(context.Background(), ImportRequest{CatalogPath: catalog, Files: []string{plain}, ID: "rollup", Severity: Serious, Method: MethodWUSA})
+	_, err = Import(context.Background(), ImportRequest{CatalogPath: catalog, Files: []string{plain}, SHA256: []string{sumOf(t, plain)}, ID: "rollup", Severity: Serious, Method: MethodWUSA})
 	if err == nil || !strings.Contains(err.Error(), "--kb") {
 		t.Errorf("import without a KB number: %v", err)
 	}
@@ -212,10 +213,13 @@ func TestImportRejectsBadRequests(t *testing.T) {
 		{"wrong extension", ImportRequest{ID: "x", Files: []string{msu}, Method: MethodRPM}, "method rpm installs .rpm files"},
 		{"missing file", ImportRequest{ID: "x", Files: []string{filepath.Join(dir, "nope.rpm")}, Method: MethodRPM, Packages: []string{"a-1-1.noarch"}}, "cannot read patch file"},
 		{"too many checksums", ImportRequest{ID: "x", Files: []string{rpm}, Method: MethodRPM, SHA256: []string{"a", "b"}}, "2 checksums given for 1 files"},
+		{"too many rollback checksums", ImportRequest{ID: "x", Files: []string{rpm}, Method: MethodRPM, RollbackSHA256: []string{strings.Repeat("a", 64)}}, "1 checksums given for 0 files: give one --rollback-sha256 per file"},
+		{"checksum not hex", ImportRequest{ID: "x", Files: []string{rpm}, Method: MethodRPM, SHA256: []string{"abc"}}, `--sha256 "abc" for ` + rpm + " is not a SHA-256"},
 		{"rollback for wusa", ImportRequest{ID: "x", Files: []string{msu}, Method: MethodWUSA, RollbackFiles: []string{msu}}, "rollback files are only for rpm and yum"},
 		{"another file at the path", ImportRequest{ID: "x", Files: []string{rpm}, Method: MethodRPM, OS: []string{"centos7"}, Packages: []string{"a-1-1.noarch"}}, "already has a different file at centos7/a.rpm"},
 	} {
-		tc.req.CatalogPath, tc.req.Severity = catalog, Normal
+		// These cases are about other inputs, so files may lack a checksum.
+		tc.req.CatalogPath, tc.req.Severity, tc.req.NoDeliveredChecksum = catalog, Normal, true
 		_, err := Import(context.Background(), tc.req)
 		var ie *ImportError
 		if !errors.As(err, &ie) || !strings.Contains(err.Error(), tc.want) {
@@ -224,5 +228,66 @@ func TestImportRejectsBadRequests(t *testing.T) {
 	}
 	if _, err := os.Stat(catalog); err == nil {
 		t.Error("a refused import wrote the catalog")
+	}
+}
+
+func TestImportRequiresDeliveredChecksums(t *testing.T) {
+	dir := t.TempDir()
+	catalog := filepath.Join(dir, "catalog.yml")
+	app11, app10 := filepath.Join(dir, "app-1.1-1.noarch.rpm"), filepath.Join(dir, "app-1.0-1.noarch.rpm")
+	os.WriteFile(app11, []byte("new"), 0o644)
+	os.WriteFile(app10, []byte("old"), 0o644)
+	base := ImportRequest{
+		CatalogPath: catalog, ID: "RHSA-2026:2", Severity: Urgent, Method: MethodRPM, OS: []string{"centos7"},
+		Files: []string{app11}, RollbackFiles: []string{app10}, Packages: []string{"app-1.1-1.noarch"},
+	}
+
+	for _, tc := range []struct {
+		name           string
+		sums, rollback []string
+		want           string
+		// file and flag are what both languages must name.
+		file, flag string
+	}{
+		{"no checksums", nil, nil, "no delivered checksum for " + app11 + ": give the SHA-256 delivered with each file with --sha256", app11, "--sha256"},
+		{"empty checksum", []string{""}, []string{sumOf(t, app10)}, "no delivered checksum for " + app11 + ": ", app11, "--sha256"},
+		{"rollback file without one", []string{sumOf(t, app11)}, nil, "no delivered checksum for " + app10 + ": give the SHA-256 delivered with each file with --rollback-sha256", app10, "--rollback-sha256"},
+		{"wrong rollback checksum", []string{sumOf(t, app11)}, []string{sumOf(t, app11)}, "checksum mismatch for " + app10, app10, "--rollback-sha256"},
+	} {
+		req := base
+		req.SHA256, req.RollbackSHA256 = tc.sums, tc.rollback
+		_, err := Import(context.Background(), req)
+		var ie *ImportError
+		if !errors.As(err, &ie) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want an ImportError containing %q", tc.name, err, tc.want)
+			continue
+		}
+		for _, text := range []string{ie.Text.EN, ie.Text.ZH} {
+			if !strings.Contains(text, tc.file) || !strings.Contains(text, tc.flag) {
+				t.Errorf("%s: message %q does not name %s and %s", tc.name, text, tc.file, tc.flag)
+			}
+		}
+		if entries, _ := os.ReadDir(dir); len(entries) != 2 {
+			t.Errorf("%s: the refused import wrote %v", tc.name, entries)
+		}
+	}
+
+	// The opt-out imports the files and lists them as unchecked.
+	req := base
+	req.NoDeliveredChecksum = true
+	res, err := Import(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(res.Unchecked, []string{app11, app10}) {
+		t.Errorf("unchecked = %v, want both files", res.Unchecked)
+	}
+
+	// With both checksums, nothing is unchecked.
+	req = base
+	req.SHA256, req.RollbackSHA256 = []string{sumOf(t, app11)}, []string{sumOf(t, app10)}
+	res, err = Import(context.Background(), req)
+	if err != nil || len(res.Unchecked) != 0 {
+		t.Errorf("import with both checksums = %+v, %v; want no unchecked files", res, err)
 	}
 }

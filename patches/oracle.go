@@ -288,7 +288,7 @@ func (OPatch) Rollback(ctx context.Context, t Target, p *Patch, before *Installe
 	}
 	if p.Rollback.None {
 		return Outcome{}, s.fail(-1, "patch %s cannot be rolled back (rollback: none in the catalog): check host %s by hand",
-			"补丁 %s 不可回退（目录中为 rollback: none）：请人工检查主机 %s", p.ID, t.Host.Name)
+			"补丁 %s 不可回退（补丁台账中为 rollback: none）：请人工检查主机 %s", p.ID, t.Host.Name)
 	}
 	if before != nil {
 		if _, ok := before.OPatches[number]; ok {

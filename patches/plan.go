@@ -2,9 +2,12 @@ package patches
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
+	"strings"
 	"time"
 
+	"patrol/i18n"
 	"patrol/inventory"
 )
 
@@ -36,7 +39,37 @@ type HostPlan struct {
 	// are then unknown.
 	Error string     `json:"error,omitempty"`
 	Items []PlanItem `json:"items"`
+	// NotApplicable lists every catalog patch that is not meant for the
+	// host, with the reason. The text output shows those whose packages are
+	// not installed, and the others only with --verbose.
+	NotApplicable []NotApplicable `json:"not_applicable"`
 }
+
+// NotApplicable is a catalog patch that does not apply to a host.
+type NotApplicable struct {
+	Patch  string              `json:"patch"`
+	Reason NotApplicableReason `json:"reason"`
+	// Detail is the value that did not match: the packages not installed,
+	// or the host's os, system or Oracle version.
+	Detail string    `json:"detail,omitempty"`
+	Text   i18n.Text `json:"text"`
+}
+
+// NotApplicableReason is the reason a patch does not apply to a host.
+type NotApplicableReason string
+
+// Reasons a patch does not apply to a host.
+const (
+	// ReasonPackageNotInstalled: an RPM patch none of whose packages the host
+	// has in any version.
+	ReasonPackageNotInstalled NotApplicableReason = "package_not_installed"
+	// ReasonOS, ReasonSystem: the host's os or system is not in applies_to.
+	ReasonOS     NotApplicableReason = "os"
+	ReasonSystem NotApplicableReason = "system"
+	// ReasonProduct: an Oracle patch for a host without oracle_home, or with
+	// another oracle_version.
+	ReasonProduct NotApplicableReason = "product"
+)
 
 // PlanItem is one patch on one host.
 type PlanItem struct {
@@ -49,9 +82,12 @@ type PlanItem struct {
 	State    State     `json:"state"`
 	// InstalledAt is when the host installed the patch, when it says.
 	InstalledAt time.Time `json:"installed_at,omitzero"`
-	// TimeLeft is the time until the deadline; negative when overdue.
-	TimeLeft time.Duration `json:"time_left"`
-	Overdue  bool          `json:"overdue,omitempty"`
+	// TimeLeft is the time until the deadline, negative when overdue. JSON
+	// carries it as TimeLeftSeconds, in whole seconds like the remaining
+	// time of `patrol calendar deadline --output json`.
+	TimeLeft        time.Duration `json:"-"`
+	TimeLeftSeconds int64         `json:"time_left_seconds"`
+	Overdue         bool          `json:"overdue,omitempty"`
 	// DueInWindow marks a missing patch whose deadline falls before the end of
 	// the next maintenance window.
 	DueInWindow bool `json:"due_in_window,omitempty"`
@@ -78,14 +114,15 @@ type PlanInput struct {
 func Plan(in PlanInput) []HostPlan {
 	var plans []HostPlan
 	for _, h := range in.Hosts {
-		hp := HostPlan{Host: h.Name, System: h.System, Staging: h.Staging, Pair: h.Pair}
+		hp := HostPlan{Host: h.Name, System: h.System, Staging: h.Staging, Pair: h.Pair, Items: []PlanItem{}, NotApplicable: []NotApplicable{}}
 		installed := in.Installed[h.Name]
 		if err := in.QueryErrors[h.Name]; err != nil {
 			hp.Error = err.Error()
 			installed = nil
 		}
 		for _, p := range in.Catalog.Patches {
-			if !AppliesTo(p, h, installed) {
+			if na := notApplicable(p, h, installed); na != nil {
+				hp.NotApplicable = append(hp.NotApplicable, *na)
 				continue
 			}
 			hp.Items = append(hp.Items, planItem(in, p, installed))
@@ -104,6 +141,7 @@ func planItem(in PlanInput, p *Patch, installed *Installed) PlanItem {
 	}
 	item.State, item.InstalledAt = InstalledState(p, installed)
 	item.TimeLeft = item.Deadline.Sub(in.Now).Truncate(time.Minute)
+	item.TimeLeftSeconds = int64(item.TimeLeft / time.Second)
 	if item.State != StateInstalled {
 		item.Overdue = in.Now.After(item.Deadline)
 		item.DueInWindow = !item.Overdue && !in.WindowEnd.IsZero() && !item.Deadline.After(in.WindowEnd)
@@ -119,30 +157,54 @@ func compareItems(a, b PlanItem) int {
 // where at least one of its packages is installed in some version, because an
 // update for software a host does not run is not missing there.
 func AppliesTo(p *Patch, h *inventory.Host, installed *Installed) bool {
+	return notApplicable(p, h, installed) == nil
+}
+
+// notApplicable returns why patch p is not meant for host h, or nil when it
+// is; see AppliesTo.
+func notApplicable(p *Patch, h *inventory.Host, installed *Installed) *NotApplicable {
+	na := func(reason NotApplicableReason, detail string, text i18n.Text) *NotApplicable {
+		return &NotApplicable{Patch: p.ID, Reason: reason, Detail: detail, Text: text}
+	}
 	if len(p.AppliesTo.OS) > 0 && !slices.Contains(p.AppliesTo.OS, h.OS) {
-		return false
+		return na(ReasonOS, h.OS, i18n.T(fmt.Sprintf("for %s, the host is %s", strings.Join(p.AppliesTo.OS, ", "), orNone(h.OS)),
+			fmt.Sprintf("适用于 %s，主机为 %s", strings.Join(p.AppliesTo.OS, "、"), orNone(h.OS))))
 	}
 	if len(p.AppliesTo.Systems) > 0 && !slices.Contains(p.AppliesTo.Systems, h.System) {
-		return false
+		return na(ReasonSystem, h.System, i18n.T(fmt.Sprintf("for system %s, the host is in %s", strings.Join(p.AppliesTo.Systems, ", "), orNone(h.System)),
+			fmt.Sprintf("适用于系统 %s，主机属于 %s", strings.Join(p.AppliesTo.Systems, "、"), orNone(h.System))))
 	}
 	if p.AppliesTo.Product == "oracle" {
 		home, _ := h.Vars["oracle_home"].(string)
 		if home == "" {
-			return false
+			return na(ReasonProduct, "", i18n.T("an Oracle patch, the host has no oracle_home", "Oracle 补丁，主机未设置 oracle_home"))
 		}
 		if v, _ := h.Vars["oracle_version"].(string); v != "" && p.AppliesTo.Version != "" && v != p.AppliesTo.Version {
-			return false
+			return na(ReasonProduct, v, msg("for Oracle %s, the host has %s", "适用于 Oracle %s，主机为 %s", p.AppliesTo.Version, v))
 		}
 	}
 	if (p.Method == MethodRPM || p.Method == MethodYum) && installed != nil && slices.Contains(installed.Queried, "rpm") {
+		var names []string
 		for _, want := range p.Verify.Packages {
-			if name, _, ok := NormalizeNEVRA(want); ok && len(installed.Packages[name]) > 0 {
-				return true
+			name, _, ok := NormalizeNEVRA(want)
+			if ok && len(installed.Packages[name]) > 0 {
+				return nil
+			}
+			if ok && !slices.Contains(names, name) {
+				names = append(names, name)
 			}
 		}
-		return false
+		list := strings.Join(names, ", ")
+		return na(ReasonPackageNotInstalled, list, i18n.T(orNone(list)+" not installed", "未安装 "+orNone(strings.Join(names, "、"))))
 	}
-	return true
+	return nil
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
 
 // InstalledState tells whether the host has patch p, and since when.

@@ -1,7 +1,10 @@
 package patches
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -92,6 +95,40 @@ func TestPlanStates(t *testing.T) {
 	}
 	if len(byHost["nossl"].Items) != 0 {
 		t.Errorf("nossl has no openssl, so nothing applies; got %+v", byHost["nossl"].Items)
+	}
+	notApplicable := func(host, patch string, reason NotApplicableReason, detail, en string) {
+		t.Helper()
+		for _, na := range byHost[host].NotApplicable {
+			if na.Patch != patch {
+				continue
+			}
+			if na.Reason != reason || na.Detail != detail || na.Text.EN != en || na.Text.ZH == "" {
+				t.Errorf("%s: %s not applicable = %+v, want reason %s, detail %q, text %q", host, patch, na, reason, detail, en)
+			}
+			return
+		}
+		t.Errorf("%s: patch %s is not listed as not applicable: %+v", host, patch, byHost[host].NotApplicable)
+	}
+	notApplicable("nossl", "openssl-1.0.2k-26.el7_9", ReasonPackageNotInstalled, "openssl, openssl-libs", "openssl, openssl-libs not installed")
+	notApplicable("nossl", "KB4012213", ReasonOS, "centos7", "for win2012r2, the host is centos7")
+	notApplicable("nossl", "31537677", ReasonProduct, "", "an Oracle patch, the host has no oracle_home")
+	notApplicable("win2", "openssl-1.0.2k-26.el7_9", ReasonOS, "win2012r2", "for centos7, the host is win2012r2")
+	notApplicable("win1", "openssl-1.0.2k-26.el7_9", ReasonOS, "win2012r2", "for centos7, the host is win2012r2")
+	if n := len(byHost["web1"].NotApplicable); n != 2 {
+		t.Errorf("web1 lists %d patches as not applicable, want the KB and the Oracle patch: %+v", n, byHost["web1"].NotApplicable)
+	}
+
+	// JSON has empty lists, not null, and the time left in seconds.
+	data, err := json.Marshal(byHost["nossl"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), `"items":[]`) || !strings.Contains(string(data), `"reason":"package_not_installed"`) {
+		t.Errorf("plan JSON of nossl = %s, want \"items\":[] and a package_not_installed reason", data)
+	}
+	data, _ = json.Marshal(ssl)
+	if want := fmt.Sprintf(`"time_left_seconds":%d`, -(4*24+15)*3600); !strings.Contains(string(data), want) || strings.Contains(string(data), `"time_left":`) {
+		t.Errorf("plan item JSON = %s, want %s and no nanoseconds", data, want)
 	}
 
 	kb := check("win1", "KB4012213", StateMissing, false)

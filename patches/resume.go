@@ -2,6 +2,7 @@ package patches
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 
 	"patrol/i18n"
@@ -25,20 +26,26 @@ type Stop struct {
 	Running bool
 }
 
-// Text describes the stop for people.
+// Text describes the stop for people, with the step's display name in
+// Chinese.
 func (s Stop) Text() i18n.Text {
+	step := s.Step.Title()
+	var en, zh string
 	switch {
 	case s.Running && s.Patch == "":
-		return msg("run %s is still running, on host %s at step %s", "运行 %s 仍在进行，位于主机 %s 的步骤 %s", s.RunID, s.Host, s.Step)
+		en = fmt.Sprintf("run %s is still running, on host %s at step %s", s.RunID, s.Host, step.EN)
+		zh = fmt.Sprintf("运行 %s 仍在进行，位于主机 %s 的步骤“%s”", s.RunID, s.Host, step.ZH)
 	case s.Running:
-		return msg("run %s is still running, on host %s at step %s of patch %s", "运行 %[1]s 仍在进行，位于主机 %[2]s 上补丁 %[4]s 的步骤 %[3]s",
-			s.RunID, s.Host, s.Step, s.Patch)
+		en = fmt.Sprintf("run %s is still running, on host %s at step %s of patch %s", s.RunID, s.Host, step.EN, s.Patch)
+		zh = fmt.Sprintf("运行 %s 仍在进行，位于主机 %s 上补丁 %s 的步骤“%s”", s.RunID, s.Host, s.Patch, step.ZH)
+	case s.Patch == "":
+		en = fmt.Sprintf("previous run %s stopped on host %s at step %s", s.RunID, s.Host, step.EN)
+		zh = fmt.Sprintf("上次运行 %s 停在主机 %s 的步骤“%s”", s.RunID, s.Host, step.ZH)
+	default:
+		en = fmt.Sprintf("previous run %s stopped on host %s at step %s of patch %s", s.RunID, s.Host, step.EN, s.Patch)
+		zh = fmt.Sprintf("上次运行 %s 停在主机 %s 上补丁 %s 的步骤“%s”", s.RunID, s.Host, s.Patch, step.ZH)
 	}
-	if s.Patch == "" {
-		return msg("previous run %s stopped on host %s at step %s", "上次运行 %s 停在主机 %s 的步骤 %s", s.RunID, s.Host, s.Step)
-	}
-	return msg("previous run %s stopped on host %s at step %s of patch %s", "上次运行 %[1]s 停在主机 %[2]s 上补丁 %[4]s 的步骤 %[3]s",
-		s.RunID, s.Host, s.Step, s.Patch)
+	return i18n.T(en, zh)
 }
 
 // IsApplyRun reports whether a journal header belongs to a `patrol patch

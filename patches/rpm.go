@@ -255,7 +255,7 @@ func (RPM) rollbackFilesFor(ctx context.Context, t Target, restore, files []stri
 	if len(missing) > 0 {
 		return nil, &InstallError{Host: t.Host.Name, Text: i18n.T(
 			fmt.Sprintf("cannot roll back on %s: no rollback file for %s; add the older packages to the patch's rollback.files in the catalog", t.Host.Name, strings.Join(missing, ", ")),
-			fmt.Sprintf("无法在 %s 上回退：缺少 %s 的回退文件；请在目录的 rollback.files 中加入旧版本软件包", t.Host.Name, strings.Join(missing, ", ")))}
+			fmt.Sprintf("无法在 %s 上回退：缺少 %s 的回退文件；请在补丁台账中该补丁的 rollback.files 里加入旧版本软件包", t.Host.Name, strings.Join(missing, ", ")))}
 	}
 	slices.Sort(out)
 	return slices.Compact(out), nil

@@ -260,7 +260,7 @@ func TestStopsOfInterruptedRun(t *testing.T) {
 	if text := got[0].Text().In(i18n.EN); text != "previous run R1 stopped on host a at step install of patch P1" {
 		t.Errorf("text = %q", text)
 	}
-	if text := got[0].Text().In(i18n.ZH); text != "上次运行 R1 停在主机 a 上补丁 P1 的步骤 install" {
+	if text := got[0].Text().In(i18n.ZH); text != "上次运行 R1 停在主机 a 上补丁 P1 的步骤“安装”" {
 		t.Errorf("Chinese text = %q", text)
 	}
 	if s := Stops(h, records, &journal.End{Status: journal.RunFailed}); s != nil {

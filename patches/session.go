@@ -158,11 +158,8 @@ func (s *hostSession) work(ctx context.Context, phase Phase, w *HostWork, stop *
 		}
 	}
 
-	if s.r.opts.Check && s.host.Pair != "" {
-		s.emit(StepEvent{Phase: phase, Step: StepPartner, Status: StatusWould, Message: msg(
-			"would check that the other hosts of pair %s are up", "将检查双机组 %s 的其他主机是否可用", s.host.Pair)})
-	}
-	if !s.r.opts.Check && !s.checkPartners(ctx, phase) {
+	// The partner check only reads, so check mode runs it too.
+	if !s.checkPartners(ctx, phase) {
 		fail()
 		s.leaveRest(phase, w.Items, msg("not started: a partner of %s is down", "未开始：%s 的双机伙伴不可用", s.host.Name))
 		s.done(phase)
@@ -188,10 +185,14 @@ func (s *hostSession) work(ctx context.Context, phase Phase, w *HostWork, stop *
 			s.leaveRest(phase, w.Items[i:], s.r.windowText())
 			s.done(phase)
 			return ok
-		case it.AfterStaging && !s.r.opts.Check && !s.r.stagedOK(w.StagingHost, it.Patch.ID):
-			s.r.leave(phase, s.host.Name, it.Patch.ID, msg(
-				"not installed: patch %s did not install and verify on the staging host %s",
-				"未安装：补丁 %s 未能在测试主机 %s 上安装并验证通过", it.Patch.ID, w.StagingHost))
+		case it.AfterStaging && !s.r.stagedOK(w.StagingHost, it.Patch.ID):
+			why := msg("not installed: patch %s did not install and verify on the staging host %s",
+				"未安装：补丁 %s 未能在测试主机 %s 上安装并验证通过", it.Patch.ID, w.StagingHost)
+			if s.r.opts.Check {
+				why = msg("would not be installed: patch %s would fail on the staging host %s",
+					"将不会安装：补丁 %s 在测试主机 %s 上将会失败", it.Patch.ID, w.StagingHost)
+			}
+			s.r.leave(phase, s.host.Name, it.Patch.ID, why)
 			continue
 		}
 
@@ -231,7 +232,17 @@ func (s *hostSession) done(phase Phase) {
 // that it would.
 func (s *hostSession) acquireLock(ctx context.Context, phase Phase) bool {
 	dir := s.patchDir()
+	noLock := StepEvent{Phase: phase, Step: StepLock, Status: StatusSkipped, Message: i18n.T(
+		"no apply lock on Windows hosts yet: make sure no other patch apply run works on this host",
+		"Windows 主机暂不支持安装锁：请确认没有其他补丁安装运行在处理此主机")}
 	if s.r.opts.Check {
+		if _, windows := s.ops.(windowsOps); windows {
+			s.emit(noLock)
+			return true
+		}
+		// NOTE: check mode does not look at whether another run holds the
+		// lock, because probing a flock takes it for a moment, and a real
+		// run starting at that moment would be refused.
 		s.emit(StepEvent{Phase: phase, Step: StepLock, Status: StatusWould, Message: msg(
 			"would take the apply lock in %s", "将获取 %s 中的安装锁", dir)})
 		return true
@@ -240,9 +251,7 @@ func (s *hostSession) acquireLock(ctx context.Context, phase Phase) bool {
 	lock, err := s.ops.lock(ctx, s, dir, s.r.opts.Owner)
 	switch {
 	case errors.Is(err, errLockUnsupported):
-		s.emit(StepEvent{Phase: phase, Step: StepLock, Status: StatusSkipped, Message: i18n.T(
-			"no apply lock on Windows hosts yet: make sure no other patch apply run works on this host",
-			"Windows 主机暂不支持安装锁：请确认没有其他补丁安装运行在处理此主机")})
+		s.emit(noLock)
 		return true
 	case err != nil:
 		s.hostFailed(err)

@@ -56,8 +56,7 @@ func (s *hostSession) applyPatch(ctx context.Context, phase Phase, it WorkItem, 
 		pr.emit(StepPatch, StatusOK, msg("patch %s is already installed", "补丁 %s 已安装", pr.p.ID), "", 0, 0)
 		return true
 	case s.r.opts.Check:
-		pr.describe(it)
-		return true
+		return pr.describe(ctx, it)
 	}
 
 	if !pr.run(ctx, StepPreCheck, pr.preCheck) || !pr.run(ctx, StepCopy, pr.copyFiles) {
@@ -93,12 +92,16 @@ func (s *hostSession) applyPatch(ctx context.Context, phase Phase, it WorkItem, 
 		return pr.undo(ctx)
 	}
 
-	pr.cleanup(ctx)
+	note := pr.cleanup(ctx)
 	pr.s.r.mu.Lock()
 	res := pr.s.r.resultLocked(s.host.Name)
 	res.Installed = append(res.Installed, pr.p.ID)
 	pr.s.r.mu.Unlock()
-	pr.emit(StepPatch, StatusChanged, msg("patch %s installed and verified in %s", "补丁 %s 已安装并验证，用时 %s", pr.p.ID, time.Since(pr.started).Round(time.Second)), "", 0, time.Since(pr.started))
+	text := msg("patch %s installed and verified in %s", "补丁 %s 已安装并验证，用时 %s", pr.p.ID, time.Since(pr.started).Round(time.Second))
+	if !note.IsZero() {
+		text = joinTexts([]i18n.Text{text, note})
+	}
+	pr.emit(StepPatch, StatusChanged, text, "", 0, time.Since(pr.started))
 	return true
 }
 
@@ -211,7 +214,7 @@ func (pr *patchRun) copyFiles(ctx context.Context) (StepStatus, i18n.Text, strin
 		}
 		if !strings.EqualFold(res.SHA256, f.SHA256) {
 			return &StepError{Text: msg("patch file %s has SHA-256 %s, but the catalog lists %s; the repository copy changed since import, so import the patch again",
-				"补丁文件 %s 的 SHA-256 为 %s，但目录中记录的是 %s；仓库中的文件在导入后被改动，请重新导入补丁", local, res.SHA256, f.SHA256)}
+				"补丁文件 %s 的 SHA-256 为 %s，但补丁台账中记录的是 %s；仓库中的文件在导入后被改动，请重新导入补丁", local, res.SHA256, f.SHA256)}
 		}
 		sent += res.Bytes
 		resumed += res.Resumed
@@ -373,7 +376,7 @@ func (pr *patchRun) rollback(ctx context.Context) bool {
 	if pr.p.Rollback.None {
 		pr.emit(StepRollback, StatusSkipped, i18n.T(
 			"not rolled back: the catalog says rollback: none for this patch; the host is left as it is for a person to look at",
-			"未回退：目录中该补丁为 rollback: none；主机保持现状，请人工检查"), "", 0, 0)
+			"未回退：补丁台账中该补丁为 rollback: none；主机保持现状，请人工检查"), "", 0, 0)
 		return false
 	}
 	return pr.run(ctx, StepRollback, func(ctx context.Context) (StepStatus, i18n.Text, string, error) {
@@ -398,11 +401,16 @@ func (pr *patchRun) rollback(ctx context.Context) bool {
 }
 
 // cleanup deletes the patch's copied files after a verified install. A
-// failure only leaves files behind, so it is logged and not recorded.
-func (pr *patchRun) cleanup(ctx context.Context) {
-	if err := pr.s.ops.removeDir(ctx, pr.s, pr.s.patchFolder(pr.p)); err != nil {
-		pr.s.r.log.Warn("remove patch files", "host", pr.s.host.Name, "patch", pr.p.ID, "err", err)
+// failure only leaves files behind, so it does not fail the patch; the
+// returned notice, zero when the files were deleted, says what is left.
+func (pr *patchRun) cleanup(ctx context.Context) i18n.Text {
+	dir := pr.s.patchFolder(pr.p)
+	if err := pr.s.ops.removeDir(ctx, pr.s, dir); err != nil {
+		why := errorText(err)
+		return i18n.T(fmt.Sprintf("the copied files in %s could not be deleted (%s); delete them by hand", dir, why.EN),
+			fmt.Sprintf("无法删除 %s 中复制的文件（%s）；请手工删除", dir, why.ZH))
 	}
+	return i18n.Text{}
 }
 
 // trimJournalOutput keeps the last 2 KiB of command output for the journal

@@ -245,7 +245,7 @@ func (w Windows) Rollback(ctx context.Context, t Target, p *Patch, before *Insta
 	if p.Rollback.None {
 		return Outcome{}, &InstallError{Host: t.Host.Name, Patch: p.ID, Text: msg(
 			"%s cannot be rolled back on %s: the catalog sets rollback: none for it (%s); check the host and remove the update by hand if it must go",
-			"%s 无法在 %s 上回退：目录中该补丁设置了 rollback: none（%s）；请检查主机，如需移除请手工卸载该补丁",
+			"%s 无法在 %s 上回退：补丁台账中该补丁设置了 rollback: none（%s）；请检查主机，如需移除请手工卸载该补丁",
 			kbOrID(kb, p), t.Host.Name, p.Source)}
 	}
 	if kb == "" {

@@ -218,7 +218,7 @@ func exitCodeText(code int, name string) string {
 var (
 	adviceNotApplicable = i18n.T(
 		"the update does not apply to this host: it is for another Windows version, edition or architecture, a newer update already replaced it, or an update it requires is missing. Check applies_to of the patch in the catalog, and install the prerequisites that the KB article names first",
-		"该补丁不适用于此主机：它针对其他 Windows 版本、版本类型或体系结构，或已被更新的补丁取代，或缺少它所依赖的补丁。请检查目录中该补丁的 applies_to，并先安装 KB 文章列出的前提补丁")
+		"该补丁不适用于此主机：它针对其他 Windows 版本、版本类型或体系结构，或已被更新的补丁取代，或缺少它所依赖的补丁。请检查补丁台账中该补丁的 applies_to，并先安装 KB 文章列出的前提补丁")
 	adviceFileNotFound = i18n.T(
 		"the patch file is not on the host at the path patrol gave; check that the copy step succeeded and that the disk is not full, then run again",
 		"主机上 patrol 指定的路径下没有补丁文件；请确认复制步骤成功且磁盘未满，然后重新运行")
@@ -300,7 +300,7 @@ var dismExits = map[uint32]windowsExit{
 	0x800F081E: {Name: "CBS_E_NOT_APPLICABLE", Result: exitNotApplicable, Advice: adviceNotApplicable},
 	0x800F0823: {Name: "CBS_E_NEW_SERVICING_STACK_REQUIRED", Result: exitFailed, Advice: i18n.T(
 		"the package needs a newer servicing stack; install the latest servicing stack update for Windows Server 2012 R2 first (add it to the catalog with an earlier arrival), then this patch",
-		"该补丁需要更新的服务堆栈；请先安装 Windows Server 2012 R2 最新的服务堆栈更新（SSU，可在目录中以更早的到达时间加入），再安装此补丁")},
+		"该补丁需要更新的服务堆栈；请先安装 Windows Server 2012 R2 最新的服务堆栈更新（SSU，可在补丁台账中以更早的到达时间加入），再安装此补丁")},
 	0x800F0922: {Name: "CBS_E_INSTALLERS_FAILED", Result: exitFailed, Advice: i18n.T(
 		"an installer step of the package failed and Windows rolled the package back; reboot the host, check that the System Reserved partition has free space, read C:\\Windows\\Logs\\CBS\\CBS.log, then run again",
 		"补丁的安装步骤失败，Windows 已回滚该补丁；请重启主机，确认系统保留分区有可用空间，查看 C:\\Windows\\Logs\\CBS\\CBS.log 后重新运行")},

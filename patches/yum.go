@@ -218,7 +218,7 @@ func yumDependency(lines []string) (yumDiagnosis, bool) {
 	d := yumDiagnosis{detail: i18n.T(first, first), hint: i18n.T(
 		"The host's repositories are disabled, so add the packages that meet this requirement to the patch's files in the catalog "+
 			"(for an update, also the updates of the packages that require the old version), or install them first.",
-		"主机上的软件源已禁用，请把满足该依赖的软件包加入目录中该补丁的 files（升级时还需加入依赖旧版本的软件包的更新），或先安装这些依赖。")}
+		"主机上的软件源已禁用，请把满足该依赖的软件包加入补丁台账中该补丁的 files（升级时还需加入依赖旧版本的软件包的更新），或先安装这些依赖。")}
 	if count > 1 {
 		plural := ""
 		if count > 2 {

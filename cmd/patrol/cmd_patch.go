@@ -34,12 +34,12 @@ func (a *app) patchCommand() *cobra.Command {
 				"`patch plan` shows what each host is missing and when it is due, `patch status` whether deadlines were met, "+
 				"and `patch apply` installs the missing patches: on each system's staging host first, then on production in serial batches "+
 				"that never take both hosts of a pair down at once.",
-			"补丁离线带入后，用 `patch import` 放入目录（YAML 文件）及其仓库目录。"+
+			"补丁离线带入后，用 `patch import` 登记到补丁台账（一个 YAML 文件），文件放入其仓库文件夹。"+
 				"`patch plan` 显示每台主机缺少的补丁和期限，`patch status` 显示是否按期完成，"+
 				"`patch apply` 安装缺少的补丁：先装到各系统的测试主机，再按批次装到生产主机，双机组的两台主机不会同时停机。"),
 	}
 	f := cmd.PersistentFlags()
-	f.StringVar(&pf.catalog, "catalog", "", a.tr("patch catalog file (default: $PATROL_CATALOG)", "补丁目录文件（默认取 $PATROL_CATALOG）"))
+	f.StringVar(&pf.catalog, "catalog", "", a.tr("patch catalog file (default: $PATROL_CATALOG)", "补丁台账文件（默认取 $PATROL_CATALOG）"))
 	f.StringVar(&pf.calendar, "calendar", "", a.tr(
 		"YAML file with holidays and make-up working days announced after this build, for deadlines (default: $PATROL_CALENDAR)",
 		"YAML 文件，写入本程序构建之后公布的节假日与调休上班日，用于计算期限（默认取 $PATROL_CALENDAR）"))
@@ -55,7 +55,7 @@ func (pf *patchFlags) catalogPath(a *app) (string, error) {
 	}
 	if path == "" {
 		return "", invalid(errors.New(a.tr("no patch catalog: give --catalog FILE or set PATROL_CATALOG",
-			"未指定补丁目录：请用 --catalog 文件 指定，或设置 PATROL_CATALOG")))
+			"未指定补丁台账：请用 --catalog 文件 指定，或设置 PATROL_CATALOG")))
 	}
 	return path, nil
 }
@@ -69,7 +69,7 @@ func (pf *patchFlags) loadCatalog(a *app) (*patches.Catalog, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, invalid(fmt.Errorf("%s: %s", path, a.tr(
 			"the catalog does not exist; create it with patrol patch import",
-			"补丁目录不存在；请用 patrol patch import 创建")))
+			"补丁台账不存在；请用 patrol patch import 创建")))
 	}
 	cat, err := patches.LoadCatalog(path)
 	if err != nil {
@@ -209,25 +209,27 @@ func (a *app) patchStatusCommand(pf *patchFlags) *cobra.Command {
 
 func (a *app) patchImportCommand(pf *patchFlags) *cobra.Command {
 	var (
-		req                                 patches.ImportRequest
 		severity, arrived, method           string
-		sums, rollbackFiles, pkgs           []string
+		sums, rollbackSums                  []string
+		rollbackFiles, pkgs                 []string
 		osNames, systems, stopServices      []string
 		kb, opatch, oracleVersion, verifyCm string
-		noRollback, reboot                  bool
+		noRollback, reboot, noChecksum      bool
 		title, id                           string
 	)
 	cmd := &cobra.Command{
 		Use:   "import FILE...",
-		Short: a.tr("Copy patch files into the catalog's repository and add them to the catalog", "把补丁文件复制到目录的仓库中，并加入补丁目录"),
+		Short: a.tr("Copy patch files into the catalog's repository and add them to the catalog", "把补丁文件复制到补丁台账的仓库中，并登记到补丁台账"),
 		Long: a.tr(
-			"Checks each file's SHA-256 against --sha256 before anything is written, copies the files into the repository "+
-				"(temporary name, sync, check, rename) and appends an entry to the catalog, keeping its comments. "+
+			"Checks each file's SHA-256 against the checksum delivered with it before anything is written: one --sha256 per FILE "+
+				"and one --rollback-sha256 per --rollback-file, in order. A file without one is refused unless --no-delivered-checksum is given. "+
+				"Then copies the files into the repository (temporary name, sync, check, rename) and appends an entry to the catalog, keeping its comments. "+
 				"For rpm and yum, verify.packages is read from the packages' headers with the local rpm tool. "+
 				"Importing the same files under the same id again changes nothing.",
-			"写入前先用 --sha256 核对每个文件的 SHA-256，再把文件复制到仓库（临时文件名、同步、核对、改名），"+
-				"并在目录末尾追加条目，保留原有注释。rpm 和 yum 补丁的 verify.packages 由本机 rpm 从软件包头读取。"+
-				"以同一编号再次导入相同文件不会做任何改动。"),
+			"写入前先核对每个文件的 SHA-256 与随文件提供的校验和：按顺序每个 FILE 一个 --sha256，每个 --rollback-file 一个 --rollback-sha256。"+
+				"缺少校验和的文件会被拒绝，除非给出 --no-delivered-checksum。"+
+				"然后把文件复制到仓库（临时文件名、同步、核对、改名），并在补丁台账末尾追加条目，保留原有注释。"+
+				"rpm 和 yum 补丁的 verify.packages 由本机 rpm 从软件包头读取。以同一编号再次导入相同文件不会做任何改动。"),
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usageError{errors.New(a.tr("requires at least one patch file", "至少需要一个补丁文件"))}
@@ -243,7 +245,14 @@ func (a *app) patchImportCommand(pf *patchFlags) *cobra.Command {
 			if err != nil {
 				return invalid(fmt.Errorf("--severity: %w", err))
 			}
-			at := time.Now().Truncate(time.Second)
+
+			cal, err := a.loadCalendar(calendarFlags{file: pf.calendar})
+			if err != nil {
+				return err
+			}
+			// Without --arrived the patch arrives now, written in the
+			// calendar's zone like every other time patrol shows.
+			at := time.Now().In(cal.Location()).Truncate(time.Second)
 			if arrived != "" {
 				if at, err = time.Parse(time.RFC3339, arrived); err != nil {
 					return invalid(fmt.Errorf("--arrived %q: %s", arrived, a.tr(
@@ -257,10 +266,12 @@ func (a *app) patchImportCommand(pf *patchFlags) *cobra.Command {
 			if err := a.checkNames("--system", systems, inventory.Systems); err != nil {
 				return invalid(err)
 			}
-			req = patches.ImportRequest{
+
+			req := patches.ImportRequest{
 				CatalogPath: path, Files: args, ID: id, Title: title, Severity: sev, Arrived: at,
 				Method: patches.Method(method), OS: osNames, Systems: systems, Reboot: reboot,
-				SHA256: sums, RollbackFiles: rollbackFiles, RollbackNone: noRollback, StopServices: stopServices,
+				SHA256: sums, RollbackFiles: rollbackFiles, RollbackSHA256: rollbackSums, NoDeliveredChecksum: noChecksum,
+				RollbackNone: noRollback, StopServices: stopServices,
 				VerifyCommand: verifyCm, Packages: pkgs, KB: kb, OPatch: opatch, Version: oracleVersion,
 			}
 			res, err := patches.Import(cmd.Context(), req)
@@ -276,17 +287,26 @@ func (a *app) patchImportCommand(pf *patchFlags) *cobra.Command {
 			return nil
 		},
 	}
+
 	f := cmd.Flags()
 	f.StringVar(&id, "id", "", a.tr("patch id: a KB number, an RPM advisory or NEVRA, or an Oracle patch number (required)", "补丁编号：KB 编号、RPM 公告或 NEVRA、Oracle 补丁号（必填）"))
 	f.StringVar(&title, "title", "", a.tr("title shown in plans and reports", "在计划和报告中显示的标题"))
 	f.StringVar(&severity, "severity", "", a.tr("severity: urgent (紧急), serious (严重) or normal (普通) (required)", "严重程度：urgent（紧急）、serious（严重）或 normal（普通）（必填）"))
-	f.StringVar(&arrived, "arrived", "", a.tr("arrival time in RFC 3339; the deadline counts from its day (default: now)", "到达时间（RFC 3339）；期限从该日起算（默认：现在）"))
+	f.StringVar(&arrived, "arrived", "", a.tr("arrival time in RFC 3339; the deadline counts from its day (default: now, in the calendar's time zone)", "到达时间（RFC 3339）；期限从该日起算（默认：现在，按日历时区）"))
 	f.StringVar(&method, "method", "", a.tr("install method: rpm, yum, wusa, dism or opatch (required)", "安装方式：rpm、yum、wusa、dism 或 opatch（必填）"))
-	f.StringSliceVar(&osNames, "os", nil, a.tr("operating systems the patch is for, such as centos7; the first also names the repository folder", "补丁适用的操作系统，例如 centos7；第一个也作为仓库子目录名"))
+	f.StringSliceVar(&osNames, "os", nil, a.tr("operating systems the patch is for, such as centos7; the first also names the repository folder", "补丁适用的操作系统，例如 centos7；第一个也作为仓库子文件夹名"))
 	f.StringSliceVar(&systems, "system", nil, a.tr("business systems the patch is for: hotel, entertainment, seal (default: all)", "补丁适用的业务系统：hotel、entertainment、seal（默认：全部）"))
 	f.BoolVar(&reboot, "reboot", false, a.tr("the host must restart after the install", "安装后主机必须重启"))
-	f.StringArrayVar(&sums, "sha256", nil, a.tr("SHA-256 delivered with a file, one per FILE in order; a mismatch imports nothing and exits 2", "随文件提供的 SHA-256，按文件顺序每个文件一个；不符时不导入任何内容并以退出码 2 结束"))
+	f.StringArrayVar(&sums, "sha256", nil, a.tr(
+		"SHA-256 delivered with a FILE, one per FILE in the order of the files (required); a mismatch imports nothing and exits 2",
+		"随 FILE 提供的 SHA-256，按文件顺序每个 FILE 一个（必填）；不符时不导入任何内容并以退出码 2 结束"))
 	f.StringArrayVar(&rollbackFiles, "rollback-file", nil, a.tr("older RPM that a rollback puts back (rpm and yum); repeatable", "回退时恢复的旧版 RPM（rpm 和 yum）；可重复"))
+	f.StringArrayVar(&rollbackSums, "rollback-sha256", nil, a.tr(
+		"SHA-256 delivered with a --rollback-file, one per rollback file in their order (required)",
+		"随 --rollback-file 提供的 SHA-256，按回退文件的顺序每个一个（必填）"))
+	f.BoolVar(&noChecksum, "no-delivered-checksum", false, a.tr(
+		"import files that came without a delivered checksum; prints a warning naming them",
+		"导入没有随附校验和的文件；会打印警告并列出这些文件"))
 	f.BoolVar(&noRollback, "no-rollback", false, a.tr("the patch cannot be rolled back: a failure leaves the host for a person to look at", "补丁不能回退：失败时主机保持现状，由人工处理"))
 	f.StringSliceVar(&stopServices, "stop-service", nil, a.tr("service stopped before the install and started after it; repeatable", "安装前停止、安装后启动的服务；可重复"))
 	f.StringVar(&verifyCm, "verify-command", "", a.tr("command that must exit 0 on the host after the install", "安装后在主机上必须以 0 退出的命令"))
@@ -308,8 +328,15 @@ func (a *app) checkNames(flag string, values, valid []string) error {
 }
 
 func (a *app) printImport(path string, res *patches.ImportResult) {
+	if len(res.Unchecked) > 0 {
+		fmt.Fprintf(a.stderr, a.tr(
+			"warning: imported without a delivered checksum (--no-delivered-checksum): %s; compare the SHA-256 below with the delivery\n",
+			"警告：以下文件没有随附的校验和，已按 --no-delivered-checksum 导入：%s；请把下面的 SHA-256 与交付方核对\n"),
+			strings.Join(res.Unchecked, ", "))
+	}
 	if a.output == "json" {
-		json.NewEncoder(a.stdout).Encode(map[string]any{"catalog": path, "patch": res.Patch.ID, "unchanged": res.Unchanged, "copied": res.Copied})
+		json.NewEncoder(a.stdout).Encode(map[string]any{"catalog": path, "patch": res.Patch.ID, "unchanged": res.Unchanged, "copied": res.Copied,
+			"unchecked": res.Unchecked})
 		return
 	}
 	if res.Unchanged {
@@ -319,8 +346,8 @@ func (a *app) printImport(path string, res *patches.ImportResult) {
 		}
 		return
 	}
-	fmt.Fprintf(a.stdout, a.tr("added patch %s to %s\n", "已把补丁 %s 加入 %s\n"), res.Patch.ID, path)
-	for _, f := range res.Patch.Files {
+	fmt.Fprintf(a.stdout, a.tr("added patch %s to %s\n", "已把补丁 %s 登记到 %s\n"), res.Patch.ID, path)
+	for _, f := range slices.Concat(res.Patch.Files, res.Patch.Rollback.Files) {
 		fmt.Fprintf(a.stdout, "  %s  %s\n", f.SHA256, f.Path)
 	}
 	if len(res.Patch.Verify.Packages) > 0 {

@@ -33,7 +33,7 @@ func (a *app) patchApplyCommand(pf *patchFlags) *cobra.Command {
 			"补丁按期限、再按严重程度依次安装。各系统的测试主机（staging: true）先安装，"+
 				"在其上安装并验证通过后才安装到生产主机。生产主机按 --serial 台一批，同一双机组的两台主机不会在同一批。"+
 				"每台主机每个补丁：加锁、预检（剩余空间、备份、服务）、复制、停止服务、安装、必要时重启、启动服务、验证、"+
-				"后检（服务、health_url）。失败时在目录允许的情况下回退补丁，且不再开始后续批次。"+
+				"后检（服务、health_url）。失败时在补丁台账允许的情况下回退补丁，且不再开始后续批次。"+
 				"被中断的运行可以再次执行：已安装的补丁会被跳过。"),
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -45,7 +45,9 @@ func (a *app) patchApplyCommand(pf *patchFlags) *cobra.Command {
 		"end of the maintenance window, as HH:MM (next occurrence), a duration such as 2h, or RFC 3339; no patch starts after it",
 		"维护窗口的结束时间：HH:MM（下一次出现的该时刻）、时长（如 2h）或 RFC 3339；此后不再开始安装新的补丁"))
 	f.IntVar(&serial, "serial", 1, a.tr("production hosts patched at once; hosts of one pair never go together", "同时安装的生产主机数；同一双机组的主机不会同时安装"))
-	f.BoolVarP(&a.check, "check", "C", false, a.tr("print every step that would run, per host and batch, and change nothing", "按主机和批次列出将执行的每个步骤，不做任何改动"))
+	f.BoolVarP(&a.check, "check", "C", false, a.tr(
+		"print every step that would run, per host and batch, and change nothing; runs the read-only checks and exits with the code the real run would for what it can foresee",
+		"按主机和批次列出将执行的每个步骤，不做任何改动；会执行只读检查，并对能预见的问题以正式运行将返回的退出码结束"))
 	return cmd
 }
 
@@ -111,13 +113,13 @@ func (a *app) runPatchApply(cmd *cobra.Command, pf *patchFlags, until string, se
 		return err
 	}
 
-	code := applyExitCode(summary, a.check)
+	code := applyExitCode(summary)
 	if w != nil {
 		if err := w.Close(journal.End{Status: patchRunStatus(code)}); err != nil {
 			return fmt.Errorf("close journal: %w", err)
 		}
 	}
-	out.recap(summary, w)
+	out.recap(summary, w, code)
 	if summary.Interrupted {
 		fmt.Fprintln(a.stderr, msgInterrupted.In(a.lang))
 	}
@@ -178,17 +180,16 @@ func patchRecord(e patches.StepEvent) journal.Record {
 	}
 }
 
-// applyExitCode maps an apply summary to the exit code table. Check mode
-// changes nothing, so only an unreachable host or an interruption makes it
-// exit with other than 0.
-func applyExitCode(s *patches.ApplySummary, check bool) int {
+// applyExitCode maps an apply summary to the exit code table. A check run
+// gets the same code, because its failures are the ones it foresees for the
+// real run. These are refusals, hosts that cannot be queried, failing
+// pre-checks and partner checks, and repository files that changed.
+func applyExitCode(s *patches.ApplySummary) int {
 	switch {
 	case s.Interrupted:
 		return exitInterrupted
 	case s.Unreachable():
 		return exitUnreachable
-	case check:
-		return exitOK
 	case s.Failed():
 		return exitFailed
 	}
@@ -263,7 +264,8 @@ func (p *applyPrinter) event(e patches.StepEvent) {
 	if patch == "" {
 		patch = "-"
 	}
-	fmt.Fprintf(a.stdout, "%s %s | %s | %s: %s", padRight(stepLabel(e.Status, a), 11), e.Host, patch, e.Step, e.Message.In(a.lang))
+	fmt.Fprintf(a.stdout, "%s %s | %s | %s%s%s", padRight(stepLabel(e.Status, a), 11), e.Host, patch,
+		e.Step.Title().In(a.lang), a.tr(": ", "："), e.Message.In(a.lang))
 	if e.Duration >= time.Second && e.Step != patches.StepPatch && e.Step != patches.StepReboot {
 		fmt.Fprintf(a.stdout, " (%s)", e.Duration.Round(time.Second))
 	}
@@ -297,8 +299,9 @@ func lastLines(s string, n int) string {
 	return strings.Join(lines, "\n    ")
 }
 
-// recap prints per host what the run did, and where the journal is.
-func (p *applyPrinter) recap(s *patches.ApplySummary, w *journal.Writer) {
+// recap prints per host what the run did, and where the journal is. code
+// is the run's exit code.
+func (p *applyPrinter) recap(s *patches.ApplySummary, w *journal.Writer, code int) {
 	a := p.a
 	if a.output == "json" {
 		for _, h := range s.Hosts {
@@ -310,21 +313,28 @@ func (p *applyPrinter) recap(s *patches.ApplySummary, w *journal.Writer) {
 	fmt.Fprintln(a.stdout, a.tr("RECAP", "汇总"))
 	if a.check {
 		fmt.Fprintln(a.stdout, a.tr("  check mode: nothing was changed", "  检查模式：未做任何改动"))
+		if code != exitOK {
+			fmt.Fprintf(a.stdout, a.tr("  check mode found problems that would make the real run fail; exit code %d, as the real run would\n",
+				"  检查模式发现会使正式运行失败的问题；退出码 %d，与正式运行相同\n"), code)
+		}
 	}
 	idle := true
 	for _, h := range s.Hosts {
-		if len(h.Installed)+len(h.Failed)+len(h.Left)+len(h.Refused) > 0 || h.Error != "" {
+		if len(h.Installed)+len(h.WouldInstall)+len(h.Failed)+len(h.Left)+len(h.Refused) > 0 || h.Error != "" {
 			idle = false
 		}
 	}
-	if idle && !a.check {
+	if idle {
 		fmt.Fprintln(a.stdout, a.tr("  nothing to install: the selected hosts have every patch that applies to them",
 			"  无需安装：所选主机已安装全部适用的补丁"))
 	}
 	for _, h := range s.Hosts {
-		fmt.Fprintf(a.stdout, "  %-24s %s=%d %s=%d %s=%d %s=%d", h.Host,
-			a.tr("installed", "已安装"), len(h.Installed), a.tr("failed", "失败"), len(h.Failed),
-			a.tr("left", "未开始"), len(h.Left), a.tr("refused", "拒绝"), len(h.Refused))
+		done, count := a.tr("installed", "已安装"), len(h.Installed)
+		if a.check {
+			done, count = a.tr("would_install", "将安装"), len(h.WouldInstall)
+		}
+		fmt.Fprintf(a.stdout, "  %-24s %s=%d %s=%d %s=%d %s=%d", h.Host, done, count,
+			a.tr("failed", "失败"), len(h.Failed), a.tr("left", "未开始"), len(h.Left), a.tr("refused", "拒绝"), len(h.Refused))
 		if h.Unreachable {
 			fmt.Fprintf(a.stdout, " %s", a.tr("UNREACHABLE", "无法连接"))
 		}

@@ -12,7 +12,10 @@ import (
 )
 
 // printPlan prints one row per missing or unknown patch and host; installed
-// patches are left out, and hosts with nothing missing get one line.
+// patches are left out, and hosts with nothing missing get one line. Then it
+// lists per host the RPM patches left out because none of their packages is
+// installed, and with --verbose the patches meant for another os, system or
+// product.
 func (a *app) printPlan(plans []patches.HostPlan, windowEnd time.Time) {
 	rows := [][]string{{
 		a.tr("HOST", "主机"), a.tr("PATCH", "补丁"), a.tr("SEVERITY", "严重程度"), a.tr("DEADLINE", "期限"),
@@ -40,6 +43,14 @@ func (a *app) printPlan(plans []patches.HostPlan, windowEnd time.Time) {
 	}
 	if len(current) > 0 {
 		fmt.Fprintf(a.stdout, a.tr("up to date: %s\n", "补丁齐全：%s\n"), strings.Join(current, ", "))
+	}
+	for _, hp := range plans {
+		for _, na := range hp.NotApplicable {
+			if na.Reason != patches.ReasonPackageNotInstalled && !a.verbose {
+				continue
+			}
+			fmt.Fprintf(a.stdout, a.tr("%s: not applicable: %s (%s)\n", "%s：不适用：%s（%s）\n"), hp.Host, na.Patch, na.Text.In(a.lang))
+		}
 	}
 	if !windowEnd.IsZero() {
 		fmt.Fprintf(a.stdout, a.tr("window ends %s\n", "维护窗口结束于 %s\n"), windowEnd.Format("2006-01-02 15:04"))
@@ -98,7 +109,7 @@ func (a *app) printStatus(rows []patches.ComplianceRow) {
 		})
 	}
 	if len(rows) == 0 {
-		fmt.Fprintln(a.stdout, a.tr("no patch in the catalog applies to the selected hosts", "目录中没有适用于所选主机的补丁"))
+		fmt.Fprintln(a.stdout, a.tr("no patch in the catalog applies to the selected hosts", "补丁台账中没有适用于所选主机的补丁"))
 		return
 	}
 	printTable(a.stdout, table)

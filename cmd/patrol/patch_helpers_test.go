@@ -246,12 +246,14 @@ func patchInventory(t *testing.T, dir string, hosts ...*patchHost) string {
 }
 
 // importPatch imports patrol-test-app 1.1 and patrol-test-new 1.0 as one
-// urgent patch, with patrol-test-app 1.0 as its rollback file.
+// urgent patch, with patrol-test-app 1.0 as its rollback file, each with
+// its checksum as the delivered one.
 func importPatch(t *testing.T, home, dir, catalog string, rpms testRPMs, extra ...string) {
 	t.Helper()
 	args := append([]string{"patch", "import", rpms.app11, rpms.new10, "--catalog", catalog,
 		"--id", "RHSA-test-app", "--title", "test app 1.1", "--severity", "urgent", "--method", "rpm",
-		"--os", "centos7", "--system", "seal", "--rollback-file", rpms.app10}, extra...)
+		"--os", "centos7", "--system", "seal", "--rollback-file", rpms.app10,
+		"--sha256", sha256Hex(t, rpms.app11), "--sha256", sha256Hex(t, rpms.new10), "--rollback-sha256", sha256Hex(t, rpms.app10)}, extra...)
 	res := runPatrol(t, home, dir, args...)
 	if res.code != exitOK {
 		t.Fatalf("patch import: exit %d\n%s%s", res.code, res.stdout, res.stderr)
@@ -290,4 +292,10 @@ func rpmRunningIn(root string) bool {
 func exists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
+}
+
+// sha256Hex returns the SHA-256 of a file as hexadecimal digits.
+func sha256Hex(t *testing.T, path string) string {
+	t.Helper()
+	return fmt.Sprintf("%x", sha256File(t, path))
 }

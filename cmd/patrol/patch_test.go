@@ -3,13 +3,14 @@ package main
 import (
 	"crypto/sha256"
 	"encoding/json"
-	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -250,7 +251,9 @@ func TestPatchApplyFailedInstallRollsBack(t *testing.T) {
 	e := newPatchEnv(t, "seal-test")
 	inv := e.inventory(t)
 	res := e.patrol(t, "patch", "import", e.rpms.app11, e.rpms.new10, e.rpms.broken, "--catalog", e.catalog,
-		"--id", "RHSA-broken", "--severity", "normal", "--method", "rpm", "--os", "centos7", "--rollback-file", e.rpms.app10)
+		"--id", "RHSA-broken", "--severity", "normal", "--method", "rpm", "--os", "centos7", "--rollback-file", e.rpms.app10,
+		"--sha256", sha256Hex(t, e.rpms.app11), "--sha256", sha256Hex(t, e.rpms.new10), "--sha256", sha256Hex(t, e.rpms.broken),
+		"--rollback-sha256", sha256Hex(t, e.rpms.app10))
 	if res.code != exitOK {
 		t.Fatalf("import: exit %d\n%s%s", res.code, res.stdout, res.stderr)
 	}
@@ -397,6 +400,17 @@ func TestPatchApplyRefusesSystemWithoutStaging(t *testing.T) {
 	inv := e.inventory(t)
 	importPatch(t, e.home, e.dir, e.catalog, e.rpms)
 
+	// --check foresees the refusal and exits as the real run does, so a
+	// script can gate the real run on it.
+	check := e.patrol(t, "patch", "apply", "-i", inv, "--catalog", e.catalog, "--check")
+	if check.code != exitFailed {
+		t.Errorf("apply --check: exit %d, want %d\n%s%s", check.code, exitFailed, check.stdout, check.stderr)
+	}
+	if !strings.Contains(check.stdout, "seal-app-1 | RHSA-test-app | refused: host seal-app-1 is not patched") ||
+		!strings.Contains(check.stdout, "check mode found problems that would make the real run fail; exit code 1") {
+		t.Errorf("apply --check does not show the refusal and what it means for the real run:\n%s", check.stdout)
+	}
+
 	res := e.patrol(t, "patch", "apply", "-i", inv, "--catalog", e.catalog)
 
 	if res.code != exitFailed {
@@ -438,7 +452,7 @@ func TestPatchImportChecksumAndReimport(t *testing.T) {
 		t.Errorf("the refused import wrote %s or the repository", catalog)
 	}
 
-	sum := fmt.Sprintf("%x", sha256File(t, rpms.app11))
+	sum := sha256Hex(t, rpms.app11)
 	good := runPatrol(t, home, dir, append(args, "--sha256", sum)...)
 	if good.code != exitOK {
 		t.Fatalf("import: exit %d\n%s%s", good.code, good.stdout, good.stderr)
@@ -457,7 +471,8 @@ func TestPatchImportChecksumAndReimport(t *testing.T) {
 		t.Errorf("re-import: exit %d, catalog changed %v\n%s%s", again.code, string(after) != string(written), again.stdout, again.stderr)
 	}
 
-	other := runPatrol(t, home, dir, "patch", "import", rpms.new10, "--catalog", catalog, "--id", "app-1.1", "--severity", "serious", "--method", "rpm")
+	other := runPatrol(t, home, dir, "patch", "import", rpms.new10, "--catalog", catalog, "--id", "app-1.1", "--severity", "serious", "--method", "rpm",
+		"--sha256", sha256Hex(t, rpms.new10))
 	if other.code != exitInvalid || !strings.Contains(other.stderr, "already in the catalog") {
 		t.Errorf("same id with other files: exit %d, want %d\n%s%s", other.code, exitInvalid, other.stdout, other.stderr)
 	}
@@ -502,4 +517,313 @@ func TestPatchInvalidInputExitsTwo(t *testing.T) {
 	if paths, _ := journal.List(filepath.Join(home, "journal")); len(paths) != 0 {
 		t.Errorf("invalid input wrote journals %v", paths)
 	}
+}
+
+// TestPatchApplyCheckForeseesFailures checks that --check runs the checks
+// that change nothing (pre-checks, repository files, host variables) and
+// exits with 1 where the real run would fail.
+func TestPatchApplyCheckForeseesFailures(t *testing.T) {
+	e := newPatchEnv(t, "seal-test", "seal-app-1")
+	h := e.hosts[0]
+	h.vars["backup_marker"] = "/nonexistent/patrol-backup-done"
+	importPatch(t, e.home, e.dir, e.catalog, e.rpms)
+	check := func(want ...string) {
+		t.Helper()
+		res := e.patrol(t, "patch", "apply", "-i", e.inventory(t), "--catalog", e.catalog, "--check")
+		if res.code != exitFailed {
+			t.Errorf("apply --check: exit %d, want %d\n%s%s", res.code, exitFailed, res.stdout, res.stderr)
+		}
+		for _, w := range want {
+			if !strings.Contains(res.stdout, w) {
+				t.Errorf("apply --check output lacks %q:\n%s", w, res.stdout)
+			}
+		}
+	}
+	apply := func(want string) {
+		t.Helper()
+		res := e.patrol(t, "patch", "apply", "-i", e.inventory(t), "--catalog", e.catalog)
+		if res.code != exitFailed || !strings.Contains(res.stdout, want) {
+			t.Errorf("apply: exit %d, want %d and %q\n%s%s", res.code, exitFailed, want, res.stdout, res.stderr)
+		}
+		for _, host := range e.hosts {
+			host.wantPackages(t, unpatched...)
+		}
+	}
+
+	// A backup marker that cannot be read fails the pre-check.
+	check("FAILED      seal-test | RHSA-test-app | pre_check: cannot read the backup marker /nonexistent/patrol-backup-done on seal-test",
+		"FAILED      seal-test | RHSA-test-app | patch: patch RHSA-test-app would fail on seal-test: the real run stops at step pre_check",
+		"skipped     seal-app-1 | RHSA-test-app | left: would not be installed: patch RHSA-test-app would fail on the staging host seal-test")
+	apply("FAILED      seal-test | RHSA-test-app | pre_check: cannot read the backup marker")
+
+	// With a fresh marker the check passes.
+	h.vars["backup_marker"] = writeFile(t, filepath.Join(t.TempDir(), "backup-done"), "")
+	res := e.patrol(t, "patch", "apply", "-i", e.inventory(t), "--catalog", e.catalog, "--check")
+	if res.code != exitOK || !strings.Contains(res.stdout, "seal-test | RHSA-test-app | pre_check: would check that") {
+		t.Errorf("apply --check with a fresh backup marker: exit %d, want 0 and the pre-check described\n%s%s", res.code, res.stdout, res.stderr)
+	}
+
+	// A repository file changed since the import fails the copy.
+	repoFile := filepath.Join(e.dir, "repo", "centos7", filepath.Base(e.rpms.new10))
+	original, err := os.ReadFile(repoFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, repoFile, string(original)+"changed")
+	check("FAILED      seal-test | RHSA-test-app | copy: patch file " + repoFile + " has SHA-256")
+	apply("FAILED      seal-test | RHSA-test-app | copy: patch file " + repoFile + " has SHA-256")
+	writeFile(t, repoFile, string(original))
+
+	// An invalid host variable that the post-check reads would fail it
+	// after the install.
+	h.vars["health_url"], h.vars["health_wait"] = "http://127.0.0.1:"+closedPort(t)+"/", "soon"
+	check("FAILED      seal-test | RHSA-test-app | post_check: host seal-test ("+filepath.Join(e.dir, "inventory.yml"),
+		"variable health_wait is soon, but must be a duration")
+	e.hosts[0].wantPackages(t, unpatched...)
+}
+
+// TestPatchPlanListsNotApplicable plans an RPM patch for a host that does
+// not have its package in any version, and a Windows patch for Linux hosts.
+// The text names the first always and the second only with --verbose. JSON
+// lists both, apart from the items.
+func TestPatchPlanListsNotApplicable(t *testing.T) {
+	e := newPatchEnv(t, "seal-test", "seal-app-1")
+	runCmd(t, "rpm", "--root", e.hosts[1].root, "--dbpath", rpmDBPath, "-e", "patrol-test-app")
+	inv := e.inventory(t)
+	importPatch(t, e.home, e.dir, e.catalog, e.rpms)
+	msu := writeFile(t, filepath.Join(t.TempDir(), "windows8.1-kb4012213-x64.msu"), "update")
+	res := e.patrol(t, "patch", "import", msu, "--catalog", e.catalog, "--id", "KB4012213", "--severity", "serious",
+		"--method", "wusa", "--os", "win2012r2", "--sha256", sha256Hex(t, msu))
+	if res.code != exitOK {
+		t.Fatalf("import the Windows patch: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+
+	text := e.patrol(t, "patch", "plan", "-i", inv, "--catalog", e.catalog)
+	for _, want := range []string{"up to date: seal-app-1", "seal-app-1: not applicable: RHSA-test-app (patrol-test-app, patrol-test-new not installed)"} {
+		if !strings.Contains(text.stdout, want) {
+			t.Errorf("plan lacks %q:\n%s", want, text.stdout)
+		}
+	}
+	if strings.Contains(text.stdout, "KB4012213") {
+		t.Errorf("plan without --verbose lists the Windows patch:\n%s", text.stdout)
+	}
+	verbose := e.patrol(t, "patch", "plan", "-i", inv, "--catalog", e.catalog, "-v")
+	if want := "seal-test: not applicable: KB4012213 (for win2012r2, the host is centos7)"; !strings.Contains(verbose.stdout, want) {
+		t.Errorf("plan -v lacks %q:\n%s", want, verbose.stdout)
+	}
+	zh := e.patrol(t, "patch", "plan", "-i", inv, "--catalog", e.catalog, "--lang", "zh")
+	if want := "seal-app-1：不适用：RHSA-test-app（未安装 patrol-test-app、patrol-test-new）"; !strings.Contains(zh.stdout, want) {
+		t.Errorf("Chinese plan lacks %q:\n%s", want, zh.stdout)
+	}
+
+	js := e.patrol(t, "patch", "plan", "-i", inv, "--catalog", e.catalog, "-o", "json")
+	lines := strings.Split(strings.TrimSpace(js.stdout), "\n")
+	if js.code != exitOK || len(lines) != 2 {
+		t.Fatalf("plan -o json: exit %d, %d lines\n%s%s", js.code, len(lines), js.stdout, js.stderr)
+	}
+	if !strings.Contains(lines[1], `"items":[]`) {
+		t.Errorf("plan JSON of seal-app-1 does not have \"items\":[]: %s", lines[1])
+	}
+	if strings.Contains(lines[0], `"time_left":`) || !strings.Contains(lines[0], `"time_left_seconds":`) {
+		t.Errorf("plan JSON of seal-test does not give the time left in seconds: %s", lines[0])
+	}
+	plans := decodeLines[patches.HostPlan](t, js.stdout)
+	reasons := map[string]patches.NotApplicableReason{}
+	for _, na := range plans[1].NotApplicable {
+		reasons[na.Patch] = na.Reason
+	}
+	if reasons["RHSA-test-app"] != patches.ReasonPackageNotInstalled || reasons["KB4012213"] != patches.ReasonOS {
+		t.Errorf("not_applicable of seal-app-1 = %+v, want RHSA-test-app package_not_installed and KB4012213 os", plans[1].NotApplicable)
+	}
+	item := plans[0].Items[0]
+	if left := time.Until(item.Deadline); abs(time.Duration(item.TimeLeftSeconds)*time.Second-left) > 10*time.Minute {
+		t.Errorf("time_left_seconds = %d, but the deadline %s is %s away", item.TimeLeftSeconds, item.Deadline, left)
+	}
+}
+
+func abs(d time.Duration) time.Duration {
+	if d < 0 {
+		return -d
+	}
+	return d
+}
+
+// TestPatchImportRequiresDeliveredChecksums imports without the delivered
+// checksums (exit 2, nothing written, the file and flag named), then with
+// --no-delivered-checksum, which warns and records the arrival in the
+// calendar's zone even when the machine runs in UTC.
+func TestPatchImportRequiresDeliveredChecksums(t *testing.T) {
+	home, dir := t.TempDir(), t.TempDir()
+	rpms := buildTestRPMs(t)
+	catalog := filepath.Join(dir, "catalog.yml")
+	env := []string{"PATROL_HOME=" + home, "PATROL_INVENTORY=", "PATROL_LANG=en", "PATROL_CALENDAR=", "TZ=UTC"}
+	args := []string{"patch", "import", rpms.app11, "--catalog", catalog, "--id", "app-1.1", "--severity", "serious", "--method", "rpm",
+		"--os", "centos7", "--rollback-file", rpms.app10}
+
+	for _, tc := range []struct {
+		name  string
+		extra []string
+		want  []string
+	}{
+		{"no checksum", nil, []string{"no delivered checksum for " + rpms.app11, "--sha256", "--no-delivered-checksum"}},
+		{"no checksum, Chinese", []string{"--lang", "zh"}, []string{rpms.app11 + " 没有随附的校验和", "--sha256"}},
+		{"rollback file without one", []string{"--sha256", sha256Hex(t, rpms.app11)}, []string{"no delivered checksum for " + rpms.app10, "--rollback-sha256"}},
+		{"wrong rollback checksum", []string{"--sha256", sha256Hex(t, rpms.app11), "--rollback-sha256", sha256Hex(t, rpms.app11)},
+			[]string{"checksum mismatch for " + rpms.app10, "--rollback-sha256"}},
+	} {
+		res := runPatrolEnv(t, env, dir, append(slices.Clone(args), tc.extra...)...)
+		if res.code != exitInvalid {
+			t.Errorf("%s: exit %d, want %d\n%s%s", tc.name, res.code, exitInvalid, res.stdout, res.stderr)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(res.stderr, w) {
+				t.Errorf("%s: stderr lacks %q:\n%s", tc.name, w, res.stderr)
+			}
+		}
+		if exists(catalog) || exists(filepath.Join(dir, "repo")) {
+			t.Fatalf("%s: the refused import wrote %s or the repository", tc.name, catalog)
+		}
+	}
+
+	res := runPatrolEnv(t, env, dir, append(args, "--no-delivered-checksum")...)
+	if res.code != exitOK {
+		t.Fatalf("import --no-delivered-checksum: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	if want := "warning: imported without a delivered checksum (--no-delivered-checksum): " + rpms.app11 + ", " + rpms.app10; !strings.Contains(res.stderr, want) {
+		t.Errorf("stderr lacks %q:\n%s", want, res.stderr)
+	}
+	written, err := os.ReadFile(catalog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`arrived: \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00`).Match(written) {
+		t.Errorf("the default arrival is not in the calendar's zone Asia/Shanghai:\n%s", written)
+	}
+}
+
+// TestPatchApplyChineseOutput checks that Chinese output names the steps
+// in Chinese, shows the missing backup check as a step line rather than a
+// log line, and that JSON keeps the step identifiers.
+func TestPatchApplyChineseOutput(t *testing.T) {
+	e := newPatchEnv(t, "seal-test")
+	inv := e.inventory(t)
+	importPatch(t, e.home, e.dir, e.catalog, e.rpms)
+
+	check := e.patrol(t, "patch", "apply", "-i", inv, "--catalog", e.catalog, "--check", "--lang", "zh")
+	for _, want := range []string{
+		"seal-test | - | 加锁：将获取",
+		"seal-test | RHSA-test-app | 预检：将检查",
+		"不会检查备份：主机未设置 backup_marker 变量",
+		"seal-test | RHSA-test-app | 复制：将复制 3 个文件",
+		"seal-test | RHSA-test-app | 结果：将安装补丁 RHSA-test-app",
+	} {
+		if !strings.Contains(check.stdout, want) {
+			t.Errorf("Chinese apply --check lacks %q:\n%s", want, check.stdout)
+		}
+	}
+	js := e.patrol(t, "patch", "apply", "-i", inv, "--catalog", e.catalog, "--check", "--lang", "zh", "-o", "json")
+	if !strings.Contains(js.stdout, `"step":"pre_check"`) || strings.Contains(js.stdout, `"step":"预检"`) {
+		t.Errorf("JSON does not keep the step identifiers:\n%s", js.stdout)
+	}
+
+	res := e.patrol(t, "patch", "apply", "-i", inv, "--catalog", e.catalog, "--lang", "zh")
+	if res.code != exitOK {
+		t.Fatalf("apply: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	if strings.Contains(res.stderr, "level=") {
+		t.Errorf("apply printed log lines to stderr:\n%s", res.stderr)
+	}
+	if want := "seal-test | RHSA-test-app | 预检："; !strings.Contains(res.stdout, want) || !strings.Contains(res.stdout, "未检查备份：请把主机变量 backup_marker 设为备份任务更新的文件") {
+		t.Errorf("apply does not show the missing backup check in the pre_check line:\n%s", res.stdout)
+	}
+	path, err := journal.Latest(filepath.Join(e.home, "journal"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, records, _, err := journal.Read(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rec := range records {
+		if rec.Task == "预检" || rec.Task == "复制" {
+			t.Errorf("journal record has a translated step name: %+v", rec)
+		}
+	}
+}
+
+// TestPatchChineseCallsCatalogLedger checks that Chinese messages and help
+// call the catalog 补丁台账, not 目录, which reads as a folder.
+func TestPatchChineseCallsCatalogLedger(t *testing.T) {
+	home, dir := t.TempDir(), t.TempDir()
+	env := []string{"PATROL_HOME=" + home, "PATROL_INVENTORY=", "PATROL_LANG=zh", "PATROL_CATALOG="}
+	inv := writeFile(t, filepath.Join(dir, "inventory.yml"), "hosts:\n  seal-test: {connection: local, os: centos7, system: seal, staging: true}\n")
+
+	for _, args := range [][]string{
+		{"patch", "--help"}, {"patch", "import", "--help"}, {"patch", "apply", "--help"}, {"patch", "plan", "--help"},
+		{"patch", "plan", "-i", inv}, {"patch", "plan", "-i", inv, "--catalog", filepath.Join(dir, "none.yml")},
+	} {
+		res := runPatrolEnv(t, env, dir, args...)
+		out := res.stdout + res.stderr
+		if !strings.Contains(out, "补丁台账") {
+			t.Errorf("patrol %s does not say 补丁台账:\n%s", strings.Join(args, " "), out)
+		}
+		if strings.Contains(out, "目录") {
+			t.Errorf("patrol %s says 目录:\n%s", strings.Join(args, " "), out)
+		}
+	}
+}
+
+// TestPatchReadmeTryIt runs the "try it on this machine" commands of both
+// READMEs, which must be the same, as a user would paste them.
+func TestPatchReadmeTryIt(t *testing.T) {
+	en := readmeBlock(t, "../../README.md", "### Try it on this machine\n")
+	zh := readmeBlock(t, "../../README.zh-CN.md", "### 在本机试用\n")
+	if en != zh {
+		t.Errorf("the two READMEs give different commands:\n%s\n---\n%s", en, zh)
+	}
+
+	tmp := t.TempDir()
+	cmd := exec.Command("bash", "-e", "-c", en)
+	cmd.Dir = tmp
+	cmd.Env = append(os.Environ(), "PATH="+filepath.Dir(patrolBin)+":"+os.Getenv("PATH"), "TMPDIR="+tmp,
+		"PATROL_HOME="+t.TempDir(), "PATROL_LANG=en", "PATROL_CATALOG=", "PATROL_INVENTORY=", "PATROL_CALENDAR=")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("README commands: %v\n%s", err, out)
+	}
+	for _, want := range []string{
+		"added patch DEMO-1 to catalog.yml",
+		"trial  DEMO-1  normal",
+		"would       trial | DEMO-1 | patch: would install patch DEMO-1",
+		"changed     trial | DEMO-1 | patch: patch DEMO-1 installed and verified",
+		"up to date: trial",
+	} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("README commands do not print %q:\n%s", want, out)
+		}
+	}
+}
+
+// readmeBlock returns the first ```sh block after heading in a README.
+func readmeBlock(t *testing.T, path, heading string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(data)
+	i := strings.Index(text, heading)
+	if i < 0 {
+		t.Fatalf("%s has no heading %q", path, strings.TrimSpace(heading))
+	}
+	start := strings.Index(text[i:], "```sh\n")
+	if start < 0 {
+		t.Fatalf("%s: no ```sh block after %q", path, strings.TrimSpace(heading))
+	}
+	block := text[i+start+len("```sh\n"):]
+	end := strings.Index(block, "```\n")
+	if end < 0 {
+		t.Fatalf("%s: the block after %q does not end", path, strings.TrimSpace(heading))
+	}
+	return block[:end]
 }
