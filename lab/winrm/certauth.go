@@ -171,29 +171,12 @@ func GenerateClientCertificate(user string) (ClientCertificate, error) {
 		return ClientCertificate{}, errors.New("no user name for the client certificate")
 	}
 
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return ClientCertificate{}, err
-	}
 	now := time.Now()
-	caTemplate := &x509.Certificate{
-		SerialNumber:          serialNumber(),
-		Subject:               pkix.Name{CommonName: "patrol winrm lab client CA"},
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.Add(365 * 24 * time.Hour),
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-		MaxPathLenZero:        true,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTemplate, caTemplate, &caKey.PublicKey, caKey)
-	if err != nil {
-		return ClientCertificate{}, fmt.Errorf("create client CA certificate: %w", err)
-	}
-	caCert, err := x509.ParseCertificate(caDER)
+	ca, err := newCA("patrol winrm lab client CA", now)
 	if err != nil {
 		return ClientCertificate{}, err
 	}
+	caKey, caCert, caDER := ca.key, ca.cert, ca.cert.Raw
 
 	san, err := upn.SubjectAltName(account + "@localhost")
 	if err != nil {

@@ -43,29 +43,12 @@ func (s *Server) WriteCACert(replayPath string) (string, error) {
 // newCertificates creates a throwaway CA and a server certificate it signs, valid for
 // localhost, 127.0.0.1 and ::1. The keys live in memory only.
 func newCertificates() (caPEM []byte, config *tls.Config, err error) {
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, nil, err
-	}
 	now := time.Now()
-	caTemplate := &x509.Certificate{
-		SerialNumber:          serialNumber(),
-		Subject:               pkix.Name{CommonName: "patrol winrm lab CA"},
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.Add(365 * 24 * time.Hour),
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-		MaxPathLenZero:        true,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTemplate, caTemplate, &caKey.PublicKey, caKey)
-	if err != nil {
-		return nil, nil, fmt.Errorf("create CA certificate: %w", err)
-	}
-	caCert, err := x509.ParseCertificate(caDER)
+	ca, err := newCA("patrol winrm lab CA", now)
 	if err != nil {
 		return nil, nil, err
 	}
+	caKey, caCert, caDER := ca.key, ca.cert, ca.cert.Raw
 
 	serverKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -97,4 +80,38 @@ func newCertificates() (caPEM []byte, config *tls.Config, err error) {
 func serialNumber() *big.Int {
 	n, _ := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
 	return n
+}
+
+// labCA is a throwaway certificate authority of the lab.
+type labCA struct {
+	key  *ecdsa.PrivateKey
+	cert *x509.Certificate
+}
+
+// newCA creates a self-signed CA named commonName, valid for a year from now
+// and allowed to sign only end-entity certificates.
+func newCA(commonName string, now time.Time) (labCA, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return labCA{}, err
+	}
+	template := &x509.Certificate{
+		SerialNumber:          serialNumber(),
+		Subject:               pkix.Name{CommonName: commonName},
+		NotBefore:             now.Add(-time.Hour),
+		NotAfter:              now.Add(365 * 24 * time.Hour),
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+		MaxPathLenZero:        true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, template, template, &key.PublicKey, key)
+	if err != nil {
+		return labCA{}, fmt.Errorf("create %s certificate: %w", commonName, err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return labCA{}, err
+	}
+	return labCA{key: key, cert: cert}, nil
 }
