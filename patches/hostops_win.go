@@ -15,9 +15,7 @@ import (
 // PowerShell scripts. Paths and names reach the scripts as single-quoted
 // literals.
 //
-// NOTE: these scripts have not run on a real Windows Server 2012 R2 host yet,
-// and Windows hosts get no apply lock, so two apply runs can work on one
-// Windows host at the same time.
+// NOTE: these scripts have not run on a real Windows Server 2012 R2 host yet.
 type windowsOps struct{}
 
 func (windowsOps) defaultPatchDir() string { return `C:\Windows\Temp\patrol-patches` }
@@ -107,8 +105,14 @@ func (windowsOps) startService(ctx context.Context, s *hostSession, name string)
 	return err
 }
 
-func (windowsOps) lock(context.Context, *hostSession, string, string) (*hostLock, error) {
-	return nil, errLockUnsupported
+// lock takes the lease lock of lock_win.go, renewed in the background
+// until release.
+func (windowsOps) lock(ctx context.Context, s *hostSession, dir, owner string) (*hostLock, error) {
+	lease, err := acquireLeaseLock(ctx, s.currentConn, s.r.log, s.host.Name, dir, owner, windowsLockLease)
+	if err != nil {
+		return nil, err
+	}
+	return &hostLock{lease: lease}, nil
 }
 
 func (windowsOps) removeDir(ctx context.Context, s *hostSession, dir string) error {

@@ -2,7 +2,6 @@ package patches
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"path"
@@ -56,8 +55,12 @@ func (e *LockHeldError) Message() i18n.Text {
 			e.Host, owner))
 }
 
-// hostLock is a held apply lock on one host.
+// hostLock is a held apply lock on one host: the flock of a Linux host, or
+// the lease of a Windows host.
 type hostLock struct {
+	// lease is set on Windows hosts, and the other fields on Linux hosts.
+	lease *leaseLock
+
 	stdin *io.PipeWriter
 	done  chan lockResult
 	// cancel ends the holding command if closing its input did not.
@@ -132,6 +135,10 @@ func (l *hostLock) release() {
 	if l == nil {
 		return
 	}
+	if l.lease != nil {
+		l.lease.release()
+		return
+	}
 	l.stdin.Close()
 	select {
 	case <-l.done:
@@ -145,5 +152,11 @@ func (l *hostLock) release() {
 	l.cancel()
 }
 
-// errLockUnsupported marks hosts where patrol cannot take the apply lock.
-var errLockUnsupported = errors.New("no apply lock on this kind of host")
+// lostErr returns why the lock is no longer held, or nil. Only a Windows
+// lease can be lost while patrol works on the host.
+func (l *hostLock) lostErr() error {
+	if l == nil || l.lease == nil {
+		return nil
+	}
+	return l.lease.lostErr()
+}

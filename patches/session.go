@@ -172,8 +172,31 @@ func (s *hostSession) work(ctx context.Context, phase Phase, w *HostWork, stop *
 		return ok
 	}
 	defer s.releaseLock()
+	return s.installItems(ctx, phase, w, stop)
+}
+
+// installItems installs the host's patches in order once the lock is held,
+// and reports whether all went well. A lost lock stops it before the next
+// patch; the patch that is installing then finishes, because stopping an
+// installer halfway can leave the host worse off.
+func (s *hostSession) installItems(ctx context.Context, phase Phase, w *HostWork, stop *atomic.Bool) bool {
+	ok := true
+	fail := func() {
+		ok = false
+		if stop != nil {
+			stop.Store(true)
+		}
+	}
 
 	for i, it := range w.Items {
+		if err := s.lock.lostErr(); err != nil {
+			fail()
+			s.hostFailed(err)
+			s.emit(StepEvent{Phase: phase, Step: StepLock, Status: StatusFailed, Message: errorText(err)})
+			s.leaveRest(phase, w.Items[i:], msg("not started: the apply lock of %s was lost", "未开始：%s 的安装锁已丢失", s.host.Name))
+			s.done(phase)
+			return ok
+		}
 		switch {
 		case ctx.Err() != nil:
 			return false
@@ -232,14 +255,7 @@ func (s *hostSession) done(phase Phase) {
 // that it would.
 func (s *hostSession) acquireLock(ctx context.Context, phase Phase) bool {
 	dir := s.patchDir()
-	noLock := StepEvent{Phase: phase, Step: StepLock, Status: StatusSkipped, Message: i18n.T(
-		"no apply lock on Windows hosts yet: make sure no other patch apply run works on this host",
-		"Windows 主机暂不支持安装锁：请确认没有其他补丁安装运行在处理此主机")}
 	if s.r.opts.Check {
-		if _, windows := s.ops.(windowsOps); windows {
-			s.emit(noLock)
-			return true
-		}
 		// NOTE: check mode does not look at whether another run holds the
 		// lock, because probing a flock takes it for a moment, and a real
 		// run starting at that moment would be refused.
@@ -249,16 +265,17 @@ func (s *hostSession) acquireLock(ctx context.Context, phase Phase) bool {
 	}
 	start := time.Now()
 	lock, err := s.ops.lock(ctx, s, dir, s.r.opts.Owner)
-	switch {
-	case errors.Is(err, errLockUnsupported):
-		s.emit(noLock)
-		return true
-	case err != nil:
+	if err != nil {
 		s.hostFailed(err)
 		s.emit(StepEvent{Phase: phase, Step: StepLock, Status: StatusFailed, Message: errorText(err), Duration: time.Since(start)})
 		return false
 	}
 	s.lock = lock
+	if lock.lease != nil && lock.lease.staleOwner != "" {
+		s.emit(StepEvent{Phase: phase, Step: StepLock, Status: StatusOK, Message: msg(
+			"took over the expired apply lock of %s (its lease ended %s, so that run stopped renewing it)",
+			"已接管 %s 的过期安装锁（其租约已于 %s 到期，说明该运行已停止续租）", lock.lease.staleOwner, lock.lease.staleUntil)})
+	}
 	s.emit(StepEvent{Phase: phase, Step: StepLock, Status: StatusOK, Message: msg("apply lock held in %s", "已获取 %s 中的安装锁", dir), Duration: time.Since(start)})
 	return true
 }
