@@ -415,7 +415,7 @@ func (p *catalogParser) rollback(n *yaml.Node, what string) Rollback {
 }
 
 // methodNeeds lists, per method, the file extension its files must have and
-// the verify key that tells whether the patch is installed.
+// the verify key that shows whether the patch is installed.
 var methodNeeds = map[Method]struct {
 	ext, verify string
 }{
@@ -456,16 +456,22 @@ func (p *catalogParser) checkMethod(n *yaml.Node, seen map[string]*yaml.Node, pt
 	}
 }
 
-// yamlErrorLine finds the line in a yaml.v3 syntax error ("yaml: line 3: …").
+// yamlLinePattern finds the line in a yaml.v3 syntax error ("yaml: line 3: …").
+var yamlLinePattern = regexp.MustCompile(`line (\d+)`)
+
+// yamlErrorLine returns the line a yaml.v3 syntax error names, or 0.
 func yamlErrorLine(err error) int {
-	if sub := regexp.MustCompile(`line (\d+)`).FindStringSubmatch(err.Error()); sub != nil {
+	if sub := yamlLinePattern.FindStringSubmatch(err.Error()); sub != nil {
 		n, _ := strconv.Atoi(sub[1])
 		return n
 	}
 	return 0
 }
 
+var yamlLinePrefix = regexp.MustCompile(`^line \d+: `)
+
+// trimYAMLError returns a yaml.v3 error without its "yaml: line N: " prefix.
 func trimYAMLError(err error) string {
 	s := strings.TrimPrefix(err.Error(), "yaml: ")
-	return regexp.MustCompile(`^line \d+: `).ReplaceAllString(s, "")
+	return yamlLinePrefix.ReplaceAllString(s, "")
 }

@@ -19,8 +19,8 @@ type Target struct {
 	Log func(step string, detail i18n.Text)
 }
 
-// Installed is what a host has installed, as far as the queries for its kind of
-// host could tell.
+// Installed is the installed software of a host, as far as the queries for
+// its kind of host could read it.
 type Installed struct {
 	// Packages maps an RPM name to its installed versions.
 	Packages map[string][]Package
@@ -41,7 +41,7 @@ type Package struct {
 	InstalledAt time.Time
 }
 
-// Outcome is what an install or rollback did on a host.
+// Outcome is the result of an install or rollback on a host.
 type Outcome struct {
 	// AlreadyInstalled means the installer found the patch in place and
 	// changed nothing (wusa 2359302, rpm "already installed", opatch

@@ -18,7 +18,7 @@ type Deadliner interface {
 	Deadline(arrived time.Time, n int) time.Time
 }
 
-// State is where a patch stands on one host.
+// State is the install state of a patch on one host.
 type State string
 
 // Patch states on a host.
@@ -35,8 +35,8 @@ type HostPlan struct {
 	System  string `json:"system,omitempty"`
 	Staging bool   `json:"staging,omitempty"`
 	Pair    string `json:"pair,omitempty"`
-	// Error is why the host's installed list could not be read; its items
-	// are then unknown.
+	// Error is the reason the host's installed list could not be read; its
+	// items are then unknown.
 	Error string     `json:"error,omitempty"`
 	Items []PlanItem `json:"items"`
 	// NotApplicable lists every catalog patch that is not meant for the

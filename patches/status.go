@@ -8,7 +8,7 @@ import (
 	"patrol/i18n"
 )
 
-// Verdict says whether a deadline was kept.
+// Verdict is whether a patch deadline was met.
 type Verdict string
 
 // Compliance verdicts.
