@@ -158,6 +158,23 @@ func (s *hostSession) work(ctx context.Context, phase Phase, w *HostWork, stop *
 		}
 	}
 
+	// Patches that failed on the staging host are left before the lock, so
+	// that a host left with none is not locked: the Windows lock creates the
+	// patch folder and writes apply.lock.
+	items := make([]WorkItem, 0, len(w.Items))
+	for _, it := range w.Items {
+		if it.AfterStaging && !s.r.stagedOK(w.StagingHost, it.Patch.ID) {
+			s.leaveForStaging(phase, it, w.StagingHost)
+			continue
+		}
+		items = append(items, it)
+	}
+	if len(items) == 0 {
+		s.done(phase)
+		return ok
+	}
+	w = &HostWork{Host: w.Host, StagingHost: w.StagingHost, Items: items}
+
 	// The partner check only reads, so check mode runs it too.
 	if !s.checkPartners(ctx, phase) {
 		fail()
@@ -209,13 +226,7 @@ func (s *hostSession) installItems(ctx context.Context, phase Phase, w *HostWork
 			s.done(phase)
 			return ok
 		case it.AfterStaging && !s.r.stagedOK(w.StagingHost, it.Patch.ID):
-			why := msg("not installed: patch %s did not install and verify on the staging host %s",
-				"未安装：补丁 %s 未能在测试主机 %s 上安装并验证通过", it.Patch.ID, w.StagingHost)
-			if s.r.opts.Check {
-				why = msg("would not be installed: patch %s would fail on the staging host %s",
-					"将不会安装：补丁 %s 在测试主机 %s 上将会失败", it.Patch.ID, w.StagingHost)
-			}
-			s.r.leave(phase, s.host.Name, it.Patch.ID, why)
+			s.leaveForStaging(phase, it, w.StagingHost)
 			continue
 		}
 
@@ -245,6 +256,18 @@ func (s *hostSession) leaveRest(phase Phase, items []WorkItem, why i18n.Text) {
 		}
 		s.r.leave(phase, s.host.Name, it.Patch.ID, why)
 	}
+}
+
+// leaveForStaging reports a patch as left because it did not install and
+// verify on the staging host.
+func (s *hostSession) leaveForStaging(phase Phase, it WorkItem, stagingHost string) {
+	why := msg("not installed: patch %s did not install and verify on the staging host %s",
+		"未安装：补丁 %s 未能在测试主机 %s 上安装并验证通过", it.Patch.ID, stagingHost)
+	if s.r.opts.Check {
+		why = msg("would not be installed: patch %s would fail on the staging host %s",
+			"将不会安装：补丁 %s 在测试主机 %s 上将会失败", it.Patch.ID, stagingHost)
+	}
+	s.r.leave(phase, s.host.Name, it.Patch.ID, why)
 }
 
 func (s *hostSession) done(phase Phase) {

@@ -51,6 +51,8 @@ type rebootSim struct {
 	upAt     time.Time
 	// dropped is set once the shells of the running reboot were dropped.
 	dropped bool
+	// reboots counts the reboots the host has come back from.
+	reboots int
 }
 
 func newRebootSim(cfg Config) *rebootSim {
@@ -82,6 +84,7 @@ func (r *rebootSim) advance(now time.Time) (down, dropShells bool) {
 
 	r.bootTime = r.upAt.UTC()
 	r.downFrom, r.upAt, r.dropped = time.Time{}, time.Time{}, false
+	r.reboots++
 	return false, dropShells
 }
 
@@ -96,6 +99,21 @@ func (r *rebootSim) schedule(now time.Time, delay time.Duration) bool {
 	r.downFrom = now.Add(delay)
 	r.upAt = r.downFrom.Add(r.downTime)
 	return true
+}
+
+func (r *rebootSim) completedReboots() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.reboots
+}
+
+// mayReply reports whether entry may reply now: its AfterReboots is
+// reached.
+func (s *Server) mayReply(entry *Entry) bool {
+	if entry.AfterReboots == 0 {
+		return true
+	}
+	return s.reboot != nil && s.reboot.completedReboots() >= entry.AfterReboots
 }
 
 func (r *rebootSim) currentBootTime() time.Time {

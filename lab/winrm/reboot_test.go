@@ -51,3 +51,44 @@ func TestRebootSimChangesBootTime(t *testing.T) {
 		t.Errorf("boot time after the reboot is still %q", after)
 	}
 }
+
+func TestAfterRebootsEntryRepliesOnceRebooted(t *testing.T) {
+	entries, err := ParseReplay("kb.yml", []byte(`- match: Win32_QuickFixEngineering
+  stdout: "HotFixID=KB4525250"
+  after_reboots: 1
+- match: Win32_QuickFixEngineering
+  stdout: ""
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{reboot: newRebootSim(Config{SimulateReboot: true, RebootDownTime: time.Minute})}
+	if s.mayReply(&entries[0]) || !s.mayReply(&entries[1]) {
+		t.Fatalf("before a reboot: mayReply = %v, %v; want false, true", s.mayReply(&entries[0]), s.mayReply(&entries[1]))
+	}
+
+	start := time.Now()
+	s.reboot.schedule(start, 0)
+	s.reboot.advance(start.Add(time.Second))
+	if s.mayReply(&entries[0]) {
+		t.Error("the after_reboots entry replies while the host is down")
+	}
+	s.reboot.advance(start.Add(2 * time.Minute))
+	if !s.mayReply(&entries[0]) {
+		t.Error("the after_reboots entry does not reply after the reboot")
+	}
+}
+
+func TestAfterRebootsNeedsRebootSimulation(t *testing.T) {
+	entries, err := ParseReplay("kb.yml", []byte("- match: x\n  after_reboots: 1\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = New(Config{Entries: entries, User: "Administrator"})
+	if err == nil || !strings.Contains(err.Error(), "line 1 sets after_reboots") {
+		t.Errorf("New = %v, want an error naming after_reboots and its line", err)
+	}
+	if _, err := ParseReplay("kb.yml", []byte("- match: x\n  after_reboots: -1\n")); err == nil || !strings.Contains(err.Error(), "kb.yml:2:18: after_reboots") {
+		t.Errorf("ParseReplay of after_reboots -1 = %v, want an error at kb.yml:2:18", err)
+	}
+}

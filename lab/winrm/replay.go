@@ -31,13 +31,19 @@ type Entry struct {
 	// ChunkSize caps the bytes of each stream sent in one Receive response.
 	// Zero means Config.ChunkSize.
 	ChunkSize int
+	// AfterReboots makes the entry reply only once the simulated host
+	// (Config.SimulateReboot) has come back from at least this many
+	// reboots, so that a replay can show an update installed by the reboot.
+	// Put such entries before the ones they replace: the first entry that
+	// matches and may reply wins.
+	AfterReboots int
 
 	// Line is the line of the entry in the replay file, for log messages.
 	Line int
 }
 
 // entryKeys lists the keys an entry may contain, in the order the help text names them.
-var entryKeys = []string{"match", "stdout", "stdout_base64", "stderr", "stderr_base64", "exit_code", "delay", "chunk_size"}
+var entryKeys = []string{"match", "stdout", "stdout_base64", "stderr", "stderr_base64", "exit_code", "delay", "chunk_size", "after_reboots"}
 
 // LoadReplay reads and validates a replay file. Every problem is reported with the
 // file:line:column where it sits, so a person editing recorded output can fix all of
@@ -152,6 +158,14 @@ func parseEntry(name string, node *yaml.Node) (Entry, []error) {
 			report(v, "chunk_size %q is not a positive number of bytes", v.Value)
 		}
 		entry.ChunkSize = n
+	}
+
+	if v, ok := seen["after_reboots"]; ok {
+		n, err := strconv.Atoi(v.Value)
+		if err != nil || n < 0 {
+			report(v, "after_reboots %q is not a number of reboots (0 or more)", v.Value)
+		}
+		entry.AfterReboots = n
 	}
 
 	return entry, problems

@@ -188,6 +188,13 @@ func New(cfg Config) (*Server, error) {
 	if err := checkInjectedFaults(cfg.Faults); err != nil {
 		return nil, err
 	}
+	if !cfg.SimulateReboot {
+		for _, e := range cfg.Entries {
+			if e.AfterReboots > 0 {
+				return nil, fmt.Errorf("winrm lab: the replay entry of line %d sets after_reboots, which needs the reboot simulation: turn it on (SimulateReboot)", e.Line)
+			}
+		}
+	}
 	if len(cfg.Auth) == 0 {
 		cfg.Auth = []AuthMethod{AuthBasic}
 	}
@@ -396,7 +403,7 @@ func (s *Server) startCommand(req *request) ([]byte, *fault) {
 		if entry != nil {
 			break
 		}
-		if s.cfg.Entries[i].Match.MatchString(text) {
+		if s.cfg.Entries[i].Match.MatchString(text) && s.mayReply(&s.cfg.Entries[i]) {
 			entry = &s.cfg.Entries[i]
 			break
 		}

@@ -66,7 +66,7 @@ func (s *Server) startTaskCommand(text string) *fileCommand {
 	}
 
 	fc := &fileCommand{changed: make(chan struct{})}
-	out, err := s.tasks.run(parsed, s.cfg.Entries)
+	out, err := s.tasks.run(parsed, s.cfg.Entries, s.mayReply)
 	if err != nil {
 		fc.fail(err)
 		return fc
@@ -76,7 +76,8 @@ func (s *Server) startTaskCommand(text string) *fileCommand {
 }
 
 // run carries out one task script on the table and returns its stdout.
-func (t *taskTable) run(cmd taskscript.Command, entries []Entry) (string, error) {
+// mayReply filters the entries a registered script can match.
+func (t *taskTable) run(cmd taskscript.Command, entries []Entry, mayReply func(*Entry) bool) (string, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.tasks == nil {
@@ -87,7 +88,7 @@ func (t *taskTable) run(cmd taskscript.Command, entries []Entry) (string, error)
 	if cmd.Kind == taskscript.KindRegister {
 		var entry *Entry
 		for i := range entries {
-			if entries[i].Match.MatchString(cmd.Script) {
+			if entries[i].Match.MatchString(cmd.Script) && mayReply(&entries[i]) {
 				entry = &entries[i]
 				break
 			}

@@ -18,7 +18,7 @@ func TestTaskTableRunsTaskFromReplay(t *testing.T) {
 	table := &srv.tasks
 	run := func(kind taskscript.Kind, script string) string {
 		t.Helper()
-		out, err := table.run(taskscript.Command{Kind: kind, ID: "run-1", Script: script}, entries)
+		out, err := table.run(taskscript.Command{Kind: kind, ID: "run-1", Script: script}, entries, func(*Entry) bool { return true })
 		if err != nil {
 			t.Fatalf("kind %d: %v", kind, err)
 		}
@@ -45,7 +45,7 @@ func TestTaskTableRunsTaskFromReplay(t *testing.T) {
 	if got := srv.Tasks(); len(got) != 1 || got[0] != want {
 		t.Errorf("Tasks = %+v, want [%+v]", got, want)
 	}
-	if _, err := table.run(taskscript.Command{Kind: taskscript.KindStart, ID: "run-1"}, entries); err == nil {
+	if _, err := table.run(taskscript.Command{Kind: taskscript.KindStart, ID: "run-1"}, entries, func(*Entry) bool { return true }); err == nil {
 		t.Error("start of a deleted task succeeded, want an error")
 	}
 }
@@ -54,7 +54,7 @@ func TestTaskTableStopsDelayedTask(t *testing.T) {
 	entries := []Entry{{Match: regexp.MustCompile(`Start-Sleep`), Delay: time.Hour}}
 	var table taskTable
 	for _, kind := range []taskscript.Kind{taskscript.KindRegister, taskscript.KindStart, taskscript.KindPoll, taskscript.KindCleanup} {
-		out, err := table.run(taskscript.Command{Kind: kind, ID: "run-2", Script: "Start-Sleep 600"}, entries)
+		out, err := table.run(taskscript.Command{Kind: kind, ID: "run-2", Script: "Start-Sleep 600"}, entries, func(*Entry) bool { return true })
 		if err != nil {
 			t.Fatalf("kind %d: %v", kind, err)
 		}
@@ -70,7 +70,7 @@ func TestTaskTableStopsDelayedTask(t *testing.T) {
 func TestTaskTableRejectsScriptWithoutEntry(t *testing.T) {
 	entries := []Entry{{Match: regexp.MustCompile(`wusa`)}}
 	var table taskTable
-	_, err := table.run(taskscript.Command{Kind: taskscript.KindRegister, ID: "run-3", Script: "Get-Nothing"}, entries)
+	_, err := table.run(taskscript.Command{Kind: taskscript.KindRegister, ID: "run-3", Script: "Get-Nothing"}, entries, func(*Entry) bool { return true })
 	if err == nil || !strings.Contains(err.Error(), "no replay entry matches") {
 		t.Errorf("register error = %v, want no replay entry matches", err)
 	}
