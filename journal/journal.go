@@ -93,9 +93,28 @@ type Record struct {
 	Duration time.Duration    `json:"duration_ns"`
 	Msg      string           `json:"msg,omitempty"`
 	Findings []module.Finding `json:"findings,omitempty"`
+	// Patches holds the patch compliance of the record's host, one entry per
+	// catalog patch that applies to it, on the records an inspection with a
+	// patch catalog adds after its tasks. Older journals lack the field.
+	Patches []PatchCompliance `json:"patches,omitempty"`
 	// Prev is the hex SHA-256 of the previous line's bytes without its newline;
 	// Append sets it.
 	Prev string `json:"prev"`
+}
+
+// PatchCompliance is one catalog patch on a record's host: its deadline, when
+// the host installed it and the verdict (met, missed, pending or unknown).
+// The patches package fills it in and reads it back. This package keeps
+// its own copy of the fields because patches depends on journal.
+type PatchCompliance struct {
+	Patch       string    `json:"patch"`
+	Title       string    `json:"title,omitempty"`
+	Severity    string    `json:"severity"`
+	System      string    `json:"system,omitempty"`
+	Arrived     time.Time `json:"arrived"`
+	Deadline    time.Time `json:"deadline"`
+	InstalledAt time.Time `json:"installed_at,omitzero"`
+	Verdict     string    `json:"verdict"`
 }
 
 // RunStatus is the outcome of a whole run.

@@ -65,10 +65,14 @@ func Status(plans []HostPlan, now time.Time) []ComplianceRow {
 			})
 		}
 	}
+	sortRows(rows)
+	return rows
+}
+
+func sortRows(rows []ComplianceRow) {
 	slices.SortFunc(rows, func(a, b ComplianceRow) int {
 		return cmp.Or(a.Arrived.Compare(b.Arrived), cmp.Compare(a.Patch, b.Patch), cmp.Compare(a.Host, b.Host))
 	})
-	return rows
 }
 
 func verdict(it PlanItem, now time.Time) Verdict {

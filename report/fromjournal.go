@@ -9,6 +9,7 @@ import (
 	"patrol/inventory"
 	"patrol/journal"
 	"patrol/module"
+	"patrol/patches"
 )
 
 // FromJournal builds the Inspection of a recorded run. hosts are the inventory
@@ -18,7 +19,8 @@ import (
 // Kind is guessed from the playbook's file name ("monthly" or "daily" in it);
 // callers that know the kind set it afterwards. Findings become items as they
 // are. A failed task without findings becomes an item with status error. An
-// unreachable result marks its host unreachable. Results of other tasks (ok,
+// unreachable result marks its host unreachable. Patch compliance records
+// fill Patches and leave the hosts' state alone. Results of other tasks (ok,
 // changed or skipped, without findings) are not inspection items and are left out.
 func FromJournal(h journal.Header, records []journal.Record, end *journal.End, hosts []*inventory.Host, titles map[string]i18n.Text) Inspection {
 	in := Inspection{
@@ -48,7 +50,13 @@ func FromJournal(h journal.Header, records []journal.Record, end *journal.End, h
 		addHost(Host{Name: ih.Name, Address: ih.Addr(), OS: ih.OS, System: ih.System, NotInspected: true})
 	}
 
+	if rows, found := patches.ComplianceFromJournal(records); found {
+		in.Patches = &PatchCompliance{Rows: rows}
+	}
 	for _, rec := range records {
+		if rec.Module == patches.ComplianceModule {
+			continue
+		}
 		i := addHost(Host{Name: rec.Host, NotInspected: true})
 		applyRecord(&in.Hosts[i], rec, titles)
 	}

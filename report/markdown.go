@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"patrol/i18n"
+	"patrol/patches"
 )
 
 // RenderMarkdown returns the report as GitHub-flavoured Markdown in lang, with
@@ -42,6 +43,14 @@ func RenderMarkdown(in Inspection, lang i18n.Lang) ([]byte, error) {
 	s := p.Summary
 	mdRow(&b, itoa(s.Hosts), itoa(s.Unreachable), itoa(s.NotInspected), itoa(s.Items),
 		itoa(s.OK), itoa(s.Warn), itoa(s.Fail), itoa(s.Error))
+	if p.Patches != nil {
+		b.WriteString("\n")
+		ps := p.Patches.Summary
+		mdRow(&b, l("patches.rows"), patchVerdictLabel(lang, patches.VerdictMet), patchVerdictLabel(lang, patches.VerdictMissed),
+			patchVerdictLabel(lang, patches.VerdictPending), patchVerdictLabel(lang, patches.VerdictUnknown))
+		mdRule(&b, 5)
+		mdRow(&b, itoa(ps.Rows), itoa(ps.Met), itoa(ps.Missed), itoa(ps.Pending), itoa(ps.Unknown))
+	}
 	fmt.Fprintf(&b, "\n**%s%s%s**\n\n", l("summary.conclusion"), colon, mdEscape(p.Conclusion))
 
 	fmt.Fprintf(&b, "## %s\n\n", l("section.hosts"))
@@ -67,6 +76,10 @@ func RenderMarkdown(in Inspection, lang i18n.Lang) ([]byte, error) {
 				mdEscape(a.Value), mdEscape(a.Threshold), mdEscape(a.Message), mdEvidence(a.Evidence), "")
 		}
 		b.WriteString("\n")
+	}
+
+	if p.Patches != nil {
+		writeMarkdownPatches(&b, p.Patches, lang)
 	}
 
 	fmt.Fprintf(&b, "## %s\n\n", l("section.details"))
@@ -117,6 +130,28 @@ func writeMarkdownHost(b *strings.Builder, h hostView, lang i18n.Lang) {
 		}
 		mdRow(b, itoa(it.No), mdEscape(it.Title), mdEscape(it.Item), label, mdEscape(it.Value),
 			mdEscape(it.Threshold), mdEscape(it.Message), "")
+	}
+	b.WriteString("\n")
+}
+
+func writeMarkdownPatches(b *strings.Builder, sec *patchSection, lang i18n.Lang) {
+	l := func(key string) string { return mustLabel(lang, key) }
+
+	fmt.Fprintf(b, "## %s\n\n%s\n\n", l("section.patches"), l("patches.intro"))
+	if len(sec.Rows) == 0 {
+		fmt.Fprintf(b, "%s\n\n", l("patches.none"))
+		return
+	}
+	mdRow(b, l("col.no"), l("col.patch"), l("col.title"), l("col.severity"), l("col.host"),
+		l("col.arrived"), l("col.deadline"), l("col.installed"), l("col.verdict"), l("col.handling"))
+	mdRule(b, 10)
+	for _, r := range sec.Rows {
+		label := mdEscape(r.Label)
+		if r.Verdict == patches.VerdictMissed || r.Verdict == patches.VerdictUnknown {
+			label = "**" + label + "**"
+		}
+		mdRow(b, itoa(r.No), mdEscape(r.Patch), mdEscape(r.Title), mdEscape(r.Severity), mdEscape(r.Host),
+			r.Arrived, r.Deadline, mdEscape(r.InstalledAt), label, "")
 	}
 	b.WriteString("\n")
 }

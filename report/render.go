@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"patrol/i18n"
+	"patrol/patches"
 )
 
 //go:embed templates/report.html.tmpl
@@ -69,8 +70,9 @@ func RenderHTML(in Inspection, lang i18n.Lang) ([]byte, error) {
 	}
 
 	tmpl, err := template.New("report.html.tmpl").Funcs(template.FuncMap{
-		"t":   func(key string) (string, error) { return label(lang, key) },
-		"inc": func(i int) int { return i + 1 },
+		"t":       func(key string) (string, error) { return label(lang, key) },
+		"inc":     func(i int) int { return i + 1 },
+		"verdict": func(v string) string { return patchVerdictLabel(lang, patches.Verdict(v)) },
 	}).ParseFS(templateFS, "templates/report.html.tmpl")
 	if err != nil {
 		return nil, fmt.Errorf("parse report template: %w", err)

@@ -14,6 +14,7 @@ import (
 
 	"patrol/i18n"
 	"patrol/module"
+	"patrol/patches"
 )
 
 // SchemaVersion is the version of report.json's layout. It changes when a field
@@ -61,6 +62,9 @@ type Inspection struct {
 	// TimeZone is the IANA zone times are shown in; empty means DefaultTimeZone.
 	TimeZone string `json:"time_zone"`
 	Hosts    []Host `json:"hosts"`
+	// Patches is the patch compliance of the hosts, present when the run was
+	// given a patch catalog.
+	Patches *PatchCompliance `json:"patch_compliance,omitempty"`
 	// Summary is computed from Hosts by Write and the renderers; any value the
 	// caller sets is replaced.
 	Summary Summary `json:"summary"`
@@ -92,6 +96,13 @@ type Item struct {
 	Task string `json:"task,omitempty"`
 }
 
+// PatchCompliance is the report's patch compliance section: for each
+// catalog patch and host it applies to, the deadline, when the host
+// installed it and the verdict.
+type PatchCompliance struct {
+	Rows []patches.ComplianceRow `json:"rows"`
+}
+
 // Summary counts hosts and items.
 type Summary struct {
 	Hosts        int `json:"hosts"`
@@ -102,13 +113,29 @@ type Summary struct {
 	Warn         int `json:"warn"`
 	Fail         int `json:"fail"`
 	Error        int `json:"error"`
+	// Patches counts the patch compliance rows by verdict; nil without a
+	// patch compliance section.
+	Patches *PatchSummary `json:"patches,omitempty"`
+}
+
+// PatchSummary counts patch compliance rows by verdict.
+type PatchSummary struct {
+	Rows    int `json:"rows"`
+	Met     int `json:"met"`
+	Missed  int `json:"missed"`
+	Pending int `json:"pending"`
+	Unknown int `json:"unknown"`
 }
 
 // Anomalies returns the number of items and hosts that need handling: items
-// with status warn, fail or error, and hosts that were unreachable or not
-// inspected.
+// with status warn, fail or error, hosts that were unreachable or not
+// inspected, and patches that missed their deadline.
 func (s Summary) Anomalies() int {
-	return s.Warn + s.Fail + s.Error + s.Unreachable + s.NotInspected
+	n := s.Warn + s.Fail + s.Error + s.Unreachable + s.NotInspected
+	if s.Patches != nil {
+		n += s.Patches.Missed
+	}
+	return n
 }
 
 // Summarize counts the hosts and items of in.
@@ -137,6 +164,26 @@ func Summarize(in Inspection) Summary {
 			}
 		}
 	}
+	if in.Patches != nil {
+		s.Patches = summarizePatches(in.Patches.Rows)
+	}
+	return s
+}
+
+func summarizePatches(rows []patches.ComplianceRow) *PatchSummary {
+	s := &PatchSummary{Rows: len(rows)}
+	for _, r := range rows {
+		switch r.Verdict {
+		case patches.VerdictMet:
+			s.Met++
+		case patches.VerdictMissed:
+			s.Missed++
+		case patches.VerdictPending:
+			s.Pending++
+		default:
+			s.Unknown++
+		}
+	}
 	return s
 }
 
@@ -150,6 +197,9 @@ func normalize(in Inspection, lang i18n.Lang) Inspection {
 	in.Summary = Summarize(in)
 	if in.Hosts == nil {
 		in.Hosts = []Host{}
+	}
+	if in.Patches != nil && in.Patches.Rows == nil {
+		in.Patches = &PatchCompliance{Rows: []patches.ComplianceRow{}}
 	}
 	return in
 }

@@ -9,6 +9,7 @@ import (
 
 	"patrol/i18n"
 	"patrol/module"
+	"patrol/patches"
 )
 
 // Evidence shown per item in HTML and Markdown; report.json keeps all of it.
@@ -31,6 +32,8 @@ type page struct {
 	Conclusion string
 	Groups     []group
 	Anomalies  []anomaly
+	// Patches is nil when the inspection has no patch compliance section.
+	Patches *patchSection
 }
 
 // group is one business system with its hosts.
@@ -105,7 +108,12 @@ func buildPage(in Inspection, lang i18n.Lang) (*page, error) {
 	}
 
 	p.Groups = groupHosts(in.Hosts, lang)
-	p.Anomalies = collectAnomalies(p.Groups, lang)
+	p.Patches = buildPatches(in, lang, loc)
+	var rows []patches.ComplianceRow
+	if in.Patches != nil {
+		rows = in.Patches.Rows
+	}
+	p.Anomalies = collectAnomalies(p.Groups, patchAnomalies(p.Patches, rows, p.Groups, lang), lang)
 	return p, nil
 }
 
@@ -204,10 +212,10 @@ func buildHost(h Host, lang i18n.Lang) hostView {
 	return v
 }
 
-// collectAnomalies lists items that are not ok, and hosts that could not be
-// inspected, worst first.
-func collectAnomalies(groups []group, lang i18n.Lang) []anomaly {
-	var list []anomaly
+// collectAnomalies lists items that are not ok, hosts that could not be
+// inspected and the extra anomalies given, worst first.
+func collectAnomalies(groups []group, extra []anomaly, lang i18n.Lang) []anomaly {
+	list := extra
 	for gi, g := range groups {
 		for hi, h := range g.Hosts {
 			if h.StateCode != "reachable" {

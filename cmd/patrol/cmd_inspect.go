@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"patrol/inventory"
 	"patrol/journal"
 	"patrol/module"
+	"patrol/patches"
 	"patrol/report"
 )
 
@@ -29,6 +31,7 @@ func (a *app) addReportFlags(cmd *cobra.Command, rf *reportFlags) {
 
 func (a *app) inspectCommand() *cobra.Command {
 	var rf reportFlags
+	var catalog string
 	cmd := &cobra.Command{
 		Use:   "inspect daily|monthly",
 		Short: a.tr("Run the daily basic or monthly full inspection and write its report", "执行每日基础巡检或每月全面巡检，并生成巡检报告"),
@@ -48,7 +51,14 @@ func (a *app) inspectCommand() *cobra.Command {
 				return invalid(err)
 			}
 
-			ex, err := a.execute(cmd.Context(), book, inv, a.args)
+			var after afterTasks
+			if catalog != "" {
+				if after, err = a.complianceAfterTasks(inv, catalog); err != nil {
+					return err
+				}
+			}
+
+			ex, err := a.executeThen(cmd.Context(), book, inv, a.args, after)
 			if err != nil {
 				return err
 			}
@@ -62,7 +72,38 @@ func (a *app) inspectCommand() *cobra.Command {
 	}
 	a.addRunFlags(cmd)
 	a.addReportFlags(cmd, &rf)
+	cmd.Flags().StringVar(&catalog, "catalog", "", a.tr(
+		"patch catalog file: after the checks, read what each host has installed and add a patch compliance section to the report",
+		"补丁台账文件：检查完成后读取各主机已安装的补丁，在报告中增加“补丁合规”一节"))
 	return cmd
+}
+
+// complianceAfterTasks loads the catalog and the working-day calendar
+// ($PATROL_CALENDAR) before the run, so that a bad catalog stops it before
+// anything runs, and returns the step that queries the hosts once the tasks
+// are done. A missed deadline does not change the exit code: a patch
+// installed late stays missed in every later report, and nothing the
+// operator does can clear it.
+func (a *app) complianceAfterTasks(inv *inventory.Inventory, path string) (afterTasks, error) {
+	pf := patchFlags{catalog: path}
+	cat, err := pf.loadCatalog(a)
+	if err != nil {
+		return nil, err
+	}
+	cal, err := a.loadCalendar(calendarFlags{})
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context, selected []*inventory.Host) []journal.Record {
+		// The exit code of the query is dropped: a host that cannot be read
+		// gets unknown rows, and the checks already judged its connection.
+		c, _, err := a.queryCompliance(ctx, inv, selected, cat, cal)
+		if err != nil {
+			fmt.Fprintf(a.stderr, "%s: %s\n", a.tr("warning", "警告"), localize(err, a.lang))
+			return nil
+		}
+		return patches.ComplianceRecords(c.plans, c.at)
+	}, nil
 }
 
 func (a *app) reportCommand() *cobra.Command {

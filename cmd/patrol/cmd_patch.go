@@ -143,6 +143,27 @@ func (a *app) queryPlans(ctx context.Context, inv *inventory.Inventory, hosts []
 	return plans, code, nil
 }
 
+// compliance is the patch compliance of some hosts at one moment.
+type compliance struct {
+	plans []patches.HostPlan
+	rows  []patches.ComplianceRow
+	at    time.Time
+}
+
+// queryCompliance reads what the hosts have installed and computes the
+// compliance rows, for patrol patch status and for inspections given
+// --catalog. A host that could not be read has unknown rows. The exit code
+// is the one queryPlans returns.
+func (a *app) queryCompliance(ctx context.Context, inv *inventory.Inventory, hosts []*inventory.Host, cat *patches.Catalog, cal *workday.Calendar) (compliance, int, error) {
+	plans, code, err := a.queryPlans(ctx, inv, hosts, cat, cal, time.Time{})
+	if err != nil || code == exitInterrupted {
+		return compliance{}, code, err
+	}
+	c := compliance{plans: plans, at: time.Now()}
+	c.rows = patches.Status(plans, c.at)
+	return c, code, nil
+}
+
 func (a *app) patchPlanCommand(pf *patchFlags) *cobra.Command {
 	var window string
 	cmd := &cobra.Command{
@@ -189,11 +210,11 @@ func (a *app) patchStatusCommand(pf *patchFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			plans, code, err := a.queryPlans(cmd.Context(), inv, hosts, cat, cal, time.Time{})
+			c, code, err := a.queryCompliance(cmd.Context(), inv, hosts, cat, cal)
 			if err != nil {
 				return err
 			}
-			rows := patches.Status(plans, time.Now())
+			rows := c.rows
 			if a.output == "json" {
 				enc := json.NewEncoder(a.stdout)
 				for _, r := range rows {

@@ -54,9 +54,20 @@ func (a *app) loadInventory() (*inventory.Inventory, []string, error) {
 	return inv, inv.Files, nil
 }
 
+// afterTasks returns records to add to the journal once the tasks of a run
+// are done, such as the patch compliance of the hosts the run selected. It is
+// not called when the run was interrupted.
+type afterTasks func(ctx context.Context, selected []*inventory.Host) []journal.Record
+
 // execute validates everything, then runs the playbook with the journal, the
 // progress display and the chosen output.
 func (a *app) execute(ctx context.Context, book *playbooks.Playbook, inv *inventory.Inventory, args []string) (*execution, error) {
+	return a.executeThen(ctx, book, inv, args, nil)
+}
+
+// executeThen is execute with records from after appended to the journal
+// before its end record.
+func (a *app) executeThen(ctx context.Context, book *playbooks.Playbook, inv *inventory.Inventory, args []string, after afterTasks) (*execution, error) {
 	extra, err := parseExtraVars(a.extraVars)
 	if err != nil {
 		return nil, invalid(err)
@@ -116,6 +127,15 @@ func (a *app) execute(ctx context.Context, book *playbooks.Playbook, inv *invent
 		return nil, invalid(err)
 	}
 	ex.summary = summary
+	if after != nil && !summary.Interrupted && ctx.Err() == nil {
+		for _, rec := range after(ctx, selected) {
+			if err := w.Append(rec); err != nil {
+				fmt.Fprintf(a.stderr, "%s: %v\n", msgJournal.In(a.lang), err)
+			}
+		}
+		// An interrupt while after ran interrupts the run as a whole.
+		summary.Interrupted = ctx.Err() != nil
+	}
 	if err := w.Close(journal.End{Status: runStatus(summary)}); err != nil {
 		return ex, fmt.Errorf("close journal: %w", err)
 	}
