@@ -207,7 +207,10 @@ func orNone(s string) string {
 	return s
 }
 
-// InstalledState tells whether the host has patch p, and since when.
+// InstalledState tells whether the host has patch p, and since when. An RPM
+// patch counts as installed where each of its packages is installed in the
+// same or a newer version for the same architecture, because a later update
+// from another patch includes its fixes; the time is then that version's.
 func InstalledState(p *Patch, installed *Installed) (State, time.Time) {
 	if installed == nil {
 		return StateUnknown, time.Time{}
@@ -219,15 +222,11 @@ func InstalledState(p *Patch, installed *Installed) (State, time.Time) {
 		}
 		var latest time.Time
 		for _, want := range p.Verify.Packages {
-			name, norm, ok := NormalizeNEVRA(want)
+			pkg, ok := installedAtLeast(installed, want)
 			if !ok {
-				return StateUnknown, time.Time{}
-			}
-			i := slices.IndexFunc(installed.Packages[name], func(pk Package) bool { return pk.NEVRA == norm })
-			if i < 0 {
 				return StateMissing, time.Time{}
 			}
-			latest = later(latest, installed.Packages[name][i].InstalledAt)
+			latest = later(latest, pkg.InstalledAt)
 		}
 		return StateInstalled, latest
 	case p.Verify.KB != "":
@@ -257,4 +256,20 @@ func later(a, b time.Time) time.Time {
 		return b
 	}
 	return a
+}
+
+// installedAtLeast returns the installed package of want's name and
+// architecture whose version is want's or newer.
+func installedAtLeast(installed *Installed, want string) (Package, bool) {
+	w := nevraPattern.FindStringSubmatch(strings.TrimSpace(want))
+	if w == nil {
+		return Package{}, false
+	}
+	for _, pkg := range installed.Packages[w[1]] {
+		h := nevraPattern.FindStringSubmatch(pkg.NEVRA)
+		if h != nil && h[5] == w[5] && compareEVR(h, w) >= 0 {
+			return pkg, true
+		}
+	}
+	return Package{}, false
 }
