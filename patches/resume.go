@@ -109,35 +109,66 @@ func Stops(h journal.Header, records []journal.Record, end *journal.End) []Stop 
 	return stops
 }
 
-// LastUnfinishedRun returns the journal in dir of the newest apply run that
-// did not finish, other than the journal skip, or "" when the newest apply
-// run that worked on a host (held a host lock) finished. Finished runs that
-// worked on no host, such as one refused by a lock, do not count, because
-// they did not take over the unfinished run's work.
-func LastUnfinishedRun(dir, skip string) (string, journal.Header, []journal.Record, *journal.End, error) {
+// PreviousStops returns where the newest unfinished apply run in dir stopped,
+// leaving out the hosts that a later finished run settled, and the journal of
+// that run ("" when there is none). A finished run settles a host it finished
+// (its last record is StepDone) or found nothing to do on; a run refused by a
+// held lock or failing on the host settles nothing, because it did not take
+// over the unfinished work there.
+func PreviousStops(dir string) (string, []Stop, error) {
 	paths, err := journal.List(dir)
 	if err != nil {
-		return "", journal.Header{}, nil, nil, err
+		return "", nil, err
 	}
+	settled := map[string]bool{}
 	for i := len(paths) - 1; i >= 0; i-- {
-		if paths[i] == skip {
-			continue
-		}
 		h, records, end, err := journal.Read(paths[i])
 		if err != nil || !IsApplyRun(h) {
 			// A journal that cannot be read is no apply run to resume.
 			continue
 		}
-		if end == nil || end.Status == journal.RunInterrupted {
-			return paths[i], h, records, end, nil
+		if end != nil && end.Status != journal.RunInterrupted {
+			for host := range settledHosts(records) {
+				settled[host] = true
+			}
+			continue
 		}
-		if slices.ContainsFunc(records, func(r journal.Record) bool {
-			return r.Module == JournalModule && r.Task == string(StepLock) && r.Status == journal.StatusOK
-		}) {
-			return "", journal.Header{}, nil, nil, nil
+		stops := slices.DeleteFunc(Stops(h, records, end), func(s Stop) bool { return settled[s.Host] })
+		if len(stops) == 0 {
+			continue
+		}
+		return paths[i], stops, nil
+	}
+	return "", nil, nil
+}
+
+// settledHosts returns the hosts of a finished run whose records show the
+// run finished them or had no work there, and never lost them to a held lock
+// or a broken link.
+func settledHosts(records []journal.Record) map[string]bool {
+	last := map[string]journal.Record{}
+	shut := map[string]bool{}
+	for _, rec := range records {
+		if rec.Module != JournalModule || rec.Task == string(StepRefused) {
+			continue
+		}
+		last[rec.Host] = rec
+		lockFailed := Step(rec.Task) == StepLock && rec.Status == journal.StatusFailed
+		if lockFailed || rec.Status == journal.StatusUnreachable {
+			// The run never worked on the host, even if it ended it with
+			// StepDone.
+			shut[rec.Host] = true
 		}
 	}
-	return "", journal.Header{}, nil, nil, nil
+	settled := map[string]bool{}
+	for host, rec := range last {
+		ok := !shut[host] && rec.Status != journal.StatusFailed
+		noWork := Step(rec.Task) == StepQuery && rec.Play == ""
+		if ok && (Step(rec.Task) == StepDone || noWork) {
+			settled[host] = true
+		}
+	}
+	return settled
 }
 
 // String is the English text of the stop, for logs.

@@ -218,12 +218,12 @@ type applyPrinter struct {
 
 // previousStops prints where the last unfinished apply run stopped.
 func (p *applyPrinter) previousStops(dir string) {
-	path, h, records, end, err := patches.LastUnfinishedRun(dir, "")
+	path, stops, err := patches.PreviousStops(dir)
 	if err != nil || path == "" {
 		return
 	}
 	running := journalInUse(path)
-	for _, stop := range patches.Stops(h, records, end) {
+	for _, stop := range stops {
 		stop.Running = running
 		if p.a.output == "json" {
 			line, _ := json.Marshal(map[string]any{"previous_run": stop.RunID, "host": stop.Host, "patch": stop.Patch, "step": stop.Step,
