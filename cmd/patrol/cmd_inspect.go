@@ -113,6 +113,9 @@ func (a *app) reportCommand() *cobra.Command {
 		Use:   "report [JOURNAL]",
 		Short: a.tr("Write the inspection report of a recorded run again (default: the latest run)", "根据运行日志重新生成巡检报告（默认：最近一次运行）"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if kind != "" && kind != string(report.KindDaily) && kind != string(report.KindMonthly) {
+				return invalid(fmt.Errorf("--kind %q: %s", kind, a.tr("use daily or monthly", "请使用 daily 或 monthly")))
+			}
 			path, err := a.journalPath(args)
 			if err != nil {
 				return err
@@ -125,9 +128,9 @@ func (a *app) reportCommand() *cobra.Command {
 				kind = string(report.KindOf(header.Playbook.Path))
 			}
 			if kind != string(report.KindDaily) && kind != string(report.KindMonthly) {
-				return invalid(fmt.Errorf("%s: %s %s; %s", path,
-					a.tr("the run of", "该运行执行的"), header.Playbook.Path,
-					a.tr("is not a daily or monthly inspection: give --kind daily or --kind monthly", "不是每日或每月巡检：请指定 --kind daily 或 --kind monthly")))
+				return invalid(fmt.Errorf("%s: %s", path, a.tr(
+					fmt.Sprintf("the run of %s is not a daily or monthly inspection; give --kind daily or --kind monthly", header.Playbook.Path),
+					fmt.Sprintf("该运行执行的 %s 不是每日或每月巡检；请指定 --kind daily 或 --kind monthly", header.Playbook.Path))))
 			}
 			inv, err := a.reportInventory(header)
 			if err != nil {

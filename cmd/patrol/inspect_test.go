@@ -204,3 +204,13 @@ func TestReportOfPlainRunExitsTwo(t *testing.T) {
 		t.Errorf("message does not say to give --kind:\n%s", res.stderr)
 	}
 }
+
+func TestReportRejectsUnknownKind(t *testing.T) {
+	res := runPatrol(t, t.TempDir(), "", "report", "--kind", "weekly")
+	if res.code != exitInvalid {
+		t.Errorf("exit %d, want %d; stderr %s", res.code, exitInvalid, res.stderr)
+	}
+	if !strings.Contains(res.stderr, `--kind "weekly": use daily or monthly`) {
+		t.Errorf("stderr %q does not name the --kind value", res.stderr)
+	}
+}
