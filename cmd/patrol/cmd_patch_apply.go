@@ -158,7 +158,7 @@ func (a *app) patchJournalHeader(runID string, started time.Time, inv *inventory
 	}
 	h.Hostname, _ = os.Hostname()
 	for _, path := range inv.Files {
-		h.Inventory = append(h.Inventory, journal.FileDigest{Path: path, SHA256: fileDigest(path)})
+		h.Inventory = append(h.Inventory, journal.FileDigest{Path: absolutePath(path), SHA256: fileDigest(path)})
 	}
 	return h
 }

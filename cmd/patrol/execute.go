@@ -164,7 +164,7 @@ func (ex *execution) header(args []string, a *app) journal.Header {
 	}
 	h.Hostname, _ = os.Hostname()
 	for _, path := range ex.inv.Files {
-		h.Inventory = append(h.Inventory, journal.FileDigest{Path: path, SHA256: fileDigest(path)})
+		h.Inventory = append(h.Inventory, journal.FileDigest{Path: absolutePath(path), SHA256: fileDigest(path)})
 	}
 	return h
 }
@@ -306,4 +306,13 @@ func playbookDir(book *playbooks.Playbook) string {
 		return ""
 	}
 	return filepath.Dir(book.File)
+}
+
+// absolutePath makes a journalled input path absolute, so that patrol report
+// finds the file from any working folder; it keeps path when that fails.
+func absolutePath(path string) string {
+	if abs, err := filepath.Abs(path); err == nil {
+		return abs
+	}
+	return path
 }

@@ -155,13 +155,14 @@ func waitForPID(t *testing.T, path string) int {
 
 func TestReportAgainUsesJournalInventory(t *testing.T) {
 	home, dir := t.TempDir(), t.TempDir()
-	inv := writeFile(t, filepath.Join(dir, "inventory.yml"), "hosts:\n  here: {connection: local, os: debian, system: seal}\n")
-	if res := runPatrol(t, home, dir, "inspect", "daily", "-i", inv, "--out", filepath.Join(dir, "first")); res.code > exitFailed {
+	writeFile(t, filepath.Join(dir, "inventory.yml"), "hosts:\n  here: {connection: local, os: debian, system: seal}\n")
+	if res := runPatrol(t, home, dir, "inspect", "daily", "-i", "inventory.yml", "--out", filepath.Join(dir, "first")); res.code > exitFailed {
 		t.Fatalf("inspect: exit %d\n%s", res.code, res.stderr)
 	}
 
+	// The inventory was given relative to dir; the report is made elsewhere.
 	again := filepath.Join(dir, "again")
-	res := runPatrol(t, home, dir, "report", "--out", again)
+	res := runPatrol(t, home, t.TempDir(), "report", "--out", again)
 
 	if res.code != exitOK {
 		t.Fatalf("report: exit %d\n%s", res.code, res.stderr)
