@@ -210,11 +210,30 @@ func result(findings []module.Finding) module.Result {
 	if len(findings) == 1 {
 		noun = "finding"
 	}
+	message := i18n.T(
+		fmt.Sprintf("%d %s, worst %s", len(findings), noun, worst),
+		fmt.Sprintf("%d 项结果，最差为%s", len(findings), FindingStatusTitle(worst).ZH))
 	return module.Result{
 		Failed:   worst == module.StatusFail,
-		Msg:      fmt.Sprintf("%d %s, worst %s", len(findings), noun, worst),
+		Msg:      message.EN,
+		Message:  message,
 		Findings: findings,
 	}
+}
+
+// FindingStatusTitle names a finding status for people.
+func FindingStatusTitle(s module.Status) i18n.Text {
+	switch s {
+	case module.StatusOK:
+		return i18n.T("ok", "正常")
+	case module.StatusWarn:
+		return i18n.T("warn", "警告")
+	case module.StatusFail:
+		return i18n.T("fail", "不合格")
+	case module.StatusError:
+		return i18n.T("error", "无法检测")
+	}
+	return i18n.T(string(s), string(s))
 }
 
 // stringList reads a list argument that may arrive as []string or []any with

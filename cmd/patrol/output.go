@@ -10,6 +10,8 @@ import (
 
 	"golang.org/x/term"
 
+	"patrol/checks"
+	"patrol/i18n"
 	"patrol/module"
 	"patrol/runner"
 )
@@ -74,7 +76,11 @@ func (a *app) printResult(tr runner.TaskResult) {
 			if !f.ItemTitle.IsZero() {
 				item = f.ItemTitle.In(a.lang)
 			}
-			fmt.Fprintf(a.stdout, "    %-5s %s %s %s\n", f.Status, item, f.Value.In(a.lang), f.Message.In(a.lang))
+			status := string(f.Status)
+			if a.lang == i18n.ZH {
+				status = checks.FindingStatusTitle(f.Status).ZH
+			}
+			fmt.Fprintf(a.stdout, "    %-5s %s %s %s\n", status, item, f.Value.In(a.lang), f.Message.In(a.lang))
 		}
 	}
 	if a.verbose && tr.Result.Stdout != "" {
