@@ -93,6 +93,11 @@ func (a *app) labWinRMCommand() *cobra.Command {
 					"缺少 --password-env：请指定存放客户端登录密码的环境变量，与清单中 password_env 指定的变量相同，例如 --password-env SEAL_DB_PASSWORD")))
 			}
 
+			if _, err := os.Stat(replayPath); err != nil {
+				return invalid(fmt.Errorf("--replay %s: %s", replayPath, a.tr(
+					"cannot read the replay file; give the path of a replay YAML file, such as lab/winrm/examples/seal-db-1.yml",
+					"无法读取回放文件；请给出回放 YAML 文件的路径，例如 lab/winrm/examples/seal-db-1.yml")))
+			}
 			entries, err := winrmlab.LoadReplay(replayPath)
 			if err != nil {
 				return invalid(err)
@@ -119,7 +124,9 @@ func (a *app) labWinRMCommand() *cobra.Command {
 
 			l, err := net.Listen("tcp", listen)
 			if err != nil {
-				return fmt.Errorf("%s %s: %w", a.tr("listen on", "监听"), listen, err)
+				return fmt.Errorf("%s %s: %w; %s", a.tr("listen on", "监听"), listen, err,
+					a.tr("if another lab or program uses the port, choose another with --listen 127.0.0.1:PORT",
+						"如果该端口已被其他 lab 或程序占用，请用 --listen 127.0.0.1:端口 另选一个"))
 			}
 			scheme := "http"
 			if useTLS {

@@ -48,3 +48,14 @@ func TestUsageErrorsChinese(t *testing.T) {
 		}
 	}
 }
+
+func TestLabMissingReplayFile(t *testing.T) {
+	res := runPatrolEnv(t, []string{"PATROL_HOME=" + t.TempDir(), "PATROL_LANG=zh", "LAB_PW=x"}, "",
+		"lab", "winrm", "--replay", "nope.yml", "--user", "Administrator", "--password-env", "LAB_PW")
+	if res.code != exitInvalid {
+		t.Errorf("exit %d, want %d; stderr %s", res.code, exitInvalid, res.stderr)
+	}
+	if !strings.Contains(res.stderr, "--replay nope.yml: 无法读取回放文件") {
+		t.Errorf("stderr %q does not name the replay file in Chinese", res.stderr)
+	}
+}
