@@ -164,7 +164,7 @@ func checkImportRequest(req *ImportRequest) error {
 	}
 	need, ok := methodNeeds[req.Method]
 	if !ok {
-		return importError("invalid method %q; valid values: rpm, yum, wusa, dism, opatch", "method 的值 %q 无效；可用的值：rpm、yum、wusa、dism、opatch", req.Method)
+		return importError("--method: invalid method %q; valid values: rpm, yum, wusa, dism, opatch", "--method：安装方式 %q 无效；可用的值：rpm、yum、wusa、dism、opatch", req.Method)
 	}
 	for _, f := range append(slices.Clone(req.Files), req.RollbackFiles...) {
 		if !strings.EqualFold(filepath.Ext(f), need.ext) {

@@ -177,7 +177,7 @@ func (a *app) patchPlanCommand(pf *patchFlags) *cobra.Command {
 			}
 			windowEnd, err := patches.ParseWindowEnd(window, time.Now(), cal.Location())
 			if err != nil {
-				return invalid(fmt.Errorf("--window: %w", err))
+				return invalidFlag("--window", err)
 			}
 			plans, code, err := a.queryPlans(cmd.Context(), inv, hosts, cat, cal, windowEnd)
 			if err != nil {
@@ -264,7 +264,9 @@ func (a *app) patchImportCommand(pf *patchFlags) *cobra.Command {
 			}
 			sev, err := patches.ParseSeverity(severity)
 			if err != nil {
-				return invalid(fmt.Errorf("--severity: %w", err))
+				return invalidFlag("--severity", errors.New(a.tr(
+					fmt.Sprintf("invalid severity %q; use urgent (紧急), serious (严重) or normal (普通)", severity),
+					fmt.Sprintf("严重程度 %q 无效；请使用 urgent（紧急）、serious（严重）或 normal（普通）", severity))))
 			}
 
 			cal, err := a.loadCalendar(calendarFlags{file: pf.calendar})

@@ -63,7 +63,7 @@ func (a *app) runPatchApply(cmd *cobra.Command, pf *patchFlags, until string, se
 	started := time.Now()
 	untilTime, err := patches.ParseWindowEnd(until, started, cal.Location())
 	if err != nil {
-		return invalid(fmt.Errorf("--until: %w", err))
+		return invalidFlag("--until", err)
 	}
 	if err := a.checkConnections(inv, patchRunHosts(inv, hosts)); err != nil {
 		return invalid(err)

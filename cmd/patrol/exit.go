@@ -84,3 +84,19 @@ func localize(err error, lang i18n.Lang) string {
 	}
 	return err.Error()
 }
+
+// flagValueError is an invalid flag value: the flag's name, then the value's
+// own message in the user's language.
+type flagValueError struct {
+	flag string
+	err  error
+}
+
+func (e *flagValueError) Error() string { return e.flag + ": " + e.err.Error() }
+func (e *flagValueError) Unwrap() error { return e.err }
+
+// In formats the error in lang.
+func (e *flagValueError) In(lang i18n.Lang) string { return e.flag + ": " + localize(e.err, lang) }
+
+// invalidFlag marks err as an invalid value of flag, exit code 2.
+func invalidFlag(flag string, err error) error { return invalid(&flagValueError{flag: flag, err: err}) }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -57,5 +58,18 @@ func TestLabMissingReplayFile(t *testing.T) {
 	}
 	if !strings.Contains(res.stderr, "--replay nope.yml: 无法读取回放文件") {
 		t.Errorf("stderr %q does not name the replay file in Chinese", res.stderr)
+	}
+}
+
+func TestPatchImportBadSeverityChinese(t *testing.T) {
+	dir := t.TempDir()
+	file := writeFile(t, filepath.Join(dir, "a.rpm"), "not an rpm")
+	res := runPatrol(t, t.TempDir(), dir, "patch", "import", file, "--catalog", filepath.Join(dir, "catalog.yml"),
+		"--id", "A", "--severity", "high", "--method", "rpm", "--sha256", strings.Repeat("0", 64), "--lang", "zh")
+	if res.code != exitInvalid {
+		t.Errorf("exit %d, want %d; stderr %s", res.code, exitInvalid, res.stderr)
+	}
+	if !strings.Contains(res.stderr, `--severity: 严重程度 "high" 无效`) {
+		t.Errorf("stderr %q does not name --severity in Chinese", res.stderr)
 	}
 }
