@@ -91,7 +91,7 @@ func (a *app) rootCommand() *cobra.Command {
 	root.PersistentPreRunE = func(*cobra.Command, []string) error { return a.checkGlobalFlags() }
 
 	pf := root.PersistentFlags()
-	pf.StringVar(&a.langFlag, "lang", "", a.tr("language of messages and reports: zh or en (default: $PATROL_LANG, then the locale)", "消息与报告的语言：zh 或 en（默认取 $PATROL_LANG，其次取系统区域设置）"))
+	pf.StringVar(&a.langFlag, "lang", "", a.tr("language of messages and reports: zh or en (default: $PATROL_LANG; then messages follow the locale and reports are Chinese)", "消息与报告的语言：zh 或 en（默认取 $PATROL_LANG；未设置时消息跟随系统区域设置，报告使用中文）"))
 	pf.StringArrayVarP(&a.inventories, "inventory", "i", nil, a.tr("inventory file; repeat to merge several (default: $PATROL_INVENTORY, else this machine only)", "清单文件；可重复以合并多个（默认取 $PATROL_INVENTORY，否则只含本机）"))
 	pf.StringVarP(&a.limit, "limit", "l", "", a.tr("host pattern restricting the hosts: names, groups, globs, !exclude, &intersect", "限定主机的模式：主机名、组名、通配符、!排除、&交集"))
 	pf.IntVarP(&a.forks, "forks", "f", 50, a.tr("number of hosts worked on at once", "同时处理的主机数"))
