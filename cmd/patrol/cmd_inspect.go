@@ -99,7 +99,7 @@ func (a *app) complianceAfterTasks(inv *inventory.Inventory, path string) (after
 		// gets unknown rows, and the checks already judged its connection.
 		c, _, err := a.queryCompliance(ctx, inv, selected, cat, cal)
 		if err != nil {
-			fmt.Fprintf(a.stderr, "%s: %s\n", a.tr("warning", "警告"), localize(err, a.lang))
+			fmt.Fprintln(a.stderr, a.labelled(a.tr("warning", "警告"), localize(err, a.lang)))
 			return nil
 		}
 		return patches.ComplianceRecords(c.plans, c.at)
@@ -195,7 +195,7 @@ func (a *app) printReportPath(dir, journalPath string) {
 		fmt.Fprintf(a.stdout, "%s\n", line)
 		return
 	}
-	fmt.Fprintf(a.stderr, "%s: %s\n", msgJournal.In(a.lang), journalPath)
+	fmt.Fprintln(a.stderr, a.labelled(msgJournal.In(a.lang), journalPath))
 	fmt.Fprintln(a.stdout, dir)
 }
 

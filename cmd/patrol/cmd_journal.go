@@ -31,7 +31,7 @@ func (a *app) journalCommand() *cobra.Command {
 			}
 			sum, err := journal.Verify(path)
 			if err != nil {
-				fmt.Fprintf(a.stdout, "%s: %s\n", path, localize(err, a.lang))
+				fmt.Fprintln(a.stdout, a.labelled(path, localize(err, a.lang)))
 				return &exitError{code: exitFailed}
 			}
 			status := a.tr("intact", "完整")

@@ -136,7 +136,7 @@ func (a *app) labWinRMCommand() *cobra.Command {
 					_ = l.Close()
 					return err
 				}
-				fmt.Fprintf(a.stdout, "%s: %s\n", a.tr("CA certificate", "CA 证书"), caPath)
+				fmt.Fprintln(a.stdout, a.labelled(a.tr("CA certificate", "CA 证书"), caPath))
 				if err := a.writeLabClientCert(srv, replayPath); err != nil {
 					_ = l.Close()
 					return err

@@ -38,7 +38,7 @@ func (a *app) writeLabClientCert(srv *winrmlab.Server, replayPath string) error 
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stdout, "%s: %s\n", a.tr("client certificate (cert_file)", "客户端证书（cert_file）"), certPath)
-	fmt.Fprintf(a.stdout, "%s: %s\n", a.tr("client key (cert_key_file)", "客户端私钥（cert_key_file）"), keyPath)
+	fmt.Fprintln(a.stdout, a.labelled(a.tr("client certificate (cert_file)", "客户端证书（cert_file）"), certPath))
+	fmt.Fprintln(a.stdout, a.labelled(a.tr("client key (cert_key_file)", "客户端私钥（cert_key_file）"), keyPath))
 	return nil
 }

@@ -33,7 +33,7 @@ func (a *app) modulesCommand() *cobra.Command {
 			}
 			fmt.Fprintf(a.stdout, "%s — %s\n%s\n", spec.Name, spec.Title.In(a.lang), spec.Doc)
 			if spec.FreeForm != "" {
-				fmt.Fprintf(a.stdout, "%s: %s\n", a.tr("a plain value fills", "直接写值时填入"), spec.FreeForm)
+				fmt.Fprintln(a.stdout, a.labelled(a.tr("a plain value fills", "直接写值时填入"), spec.FreeForm))
 			}
 			for _, arg := range spec.Args {
 				req := ""

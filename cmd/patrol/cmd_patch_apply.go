@@ -346,6 +346,6 @@ func (p *applyPrinter) recap(s *patches.ApplySummary, w *journal.Writer, code in
 			fmt.Sprintf("批次 %d 失败，后续批次未开始", s.StoppedAfter)).In(a.lang))
 	}
 	if w != nil {
-		fmt.Fprintf(a.stdout, "%s: %s\n", msgJournal.In(a.lang), w.Path())
+		fmt.Fprintln(a.stdout, a.labelled(msgJournal.In(a.lang), w.Path()))
 	}
 }

@@ -68,5 +68,5 @@ func (a *app) printRecap(ex *execution) {
 		fmt.Fprintf(a.stdout, "  %-24s ok=%d changed=%d failed=%d skipped=%d unreachable=%d\n",
 			h, c[runner.StatusOK], c[runner.StatusChanged], c[runner.StatusFailed], c[runner.StatusSkipped], c[runner.StatusUnreachable])
 	}
-	fmt.Fprintf(a.stdout, "%s: %s\n", msgJournal.In(a.lang), ex.journal.Path())
+	fmt.Fprintln(a.stdout, a.labelled(msgJournal.In(a.lang), ex.journal.Path()))
 }

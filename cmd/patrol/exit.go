@@ -59,7 +59,7 @@ func exitCode(err error, stderr io.Writer, lang i18n.Lang) int {
 		fmt.Fprintln(stderr, localize(ie.err, lang))
 		return exitInvalid
 	}
-	fmt.Fprintf(stderr, "%s: %s\n", msgError.In(lang), localize(err, lang))
+	fmt.Fprintln(stderr, labelledIn(lang, msgError.In(lang), localize(err, lang)))
 	return exitFailed
 }
 

@@ -55,7 +55,8 @@ func run(args []string) int {
 	root.SetErr(a.stderr)
 	err := root.ExecuteContext(ctx)
 	if err != nil && isUsageError(err) {
-		fmt.Fprintf(a.stderr, "%s: %s\n%s\n", msgError.In(a.lang), localizeUsageError(err, a.lang), a.tr("Run 'patrol --help' for usage.", "运行 'patrol --help' 查看用法。"))
+		fmt.Fprintln(a.stderr, a.labelled(msgError.In(a.lang), localizeUsageError(err, a.lang)))
+		fmt.Fprintln(a.stderr, a.tr("Run 'patrol --help' for usage.", "运行 'patrol --help' 查看用法。"))
 		return exitInvalid
 	}
 	return exitCode(err, a.stderr, a.lang)
