@@ -9,12 +9,12 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/masterzen/winrm"
 
+	"patrol/internal/loopback"
 	"patrol/transport/winrmconn"
 )
 
@@ -123,41 +123,7 @@ func TestBasicAndNTLMTogether(t *testing.T) {
 	}
 }
 
-// recordingListener keeps a copy of every byte the server reads.
-type recordingListener struct {
-	net.Listener
-	mu   sync.Mutex
-	read bytes.Buffer
-}
-
-func (l *recordingListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
-	}
-	return &recordingConn{Conn: c, l: l}, nil
-}
-
-func (l *recordingListener) traffic() []byte {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return bytes.Clone(l.read.Bytes())
-}
-
-type recordingConn struct {
-	net.Conn
-	l *recordingListener
-}
-
-func (c *recordingConn) Read(p []byte) (int, error) {
-	n, err := c.Conn.Read(p)
-	c.l.mu.Lock()
-	c.l.read.Write(p[:n])
-	c.l.mu.Unlock()
-	return n, err
-}
-
-func startRecordingServer(t *testing.T, cfg Config) (*Server, *recordingListener, int) {
+func startRecordingServer(t *testing.T, cfg Config) (*Server, *loopback.RecordingListener, int) {
 	t.Helper()
 	entries, err := LoadReplay("testdata/replay.yml")
 	if err != nil {
@@ -172,7 +138,7 @@ func startRecordingServer(t *testing.T, cfg Config) (*Server, *recordingListener
 	if err != nil {
 		t.Fatal(err)
 	}
-	recorder := &recordingListener{Listener: l}
+	recorder := &loopback.RecordingListener{Listener: l}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(recorder) }()
 	t.Cleanup(func() {
@@ -194,7 +160,7 @@ func TestNTLMEncryptedRun(t *testing.T) {
 		t.Errorf("got stdout %q code %d, want the recorded wmic output", stdout, code)
 	}
 
-	traffic := recorder.traffic()
+	traffic := recorder.Traffic()
 	if !bytes.Contains(traffic, []byte("multipart/encrypted")) {
 		t.Error("no multipart/encrypted request reached the server")
 	}
@@ -236,7 +202,7 @@ func TestNTLMRefuseSealing(t *testing.T) {
 	if n := srv.AuthAttempts() - before; n != 0 {
 		t.Errorf("sealed client authentication attempts = %d, want 0", n)
 	}
-	if traffic := recorder.traffic(); bytes.Contains(traffic, []byte("hostname")) {
+	if traffic := recorder.Traffic(); bytes.Contains(traffic, []byte("hostname")) {
 		t.Error("the command text crossed the network in plaintext")
 	}
 }
@@ -256,7 +222,7 @@ func TestNTLMSealedClientRun(t *testing.T) {
 		t.Errorf("authentication attempts = %d, want 1 login for the whole command", n)
 	}
 	for _, plain := range []string{"wmic qfe", "rsp:CommandLine", "Envelope"} {
-		if bytes.Contains(recorder.traffic(), []byte(plain)) {
+		if bytes.Contains(recorder.Traffic(), []byte(plain)) {
 			t.Errorf("request traffic contains plaintext %q", plain)
 		}
 	}

@@ -7,57 +7,22 @@ import (
 	"net"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"patrol/internal/loopback"
 	winrmlab "patrol/lab/winrm"
 	"patrol/transport"
 )
 
-// recordingListener keeps a copy of every byte the lab server reads, which is
-// what a host on the network would see of the requests.
-type recordingListener struct {
-	net.Listener
-	mu   sync.Mutex
-	read bytes.Buffer
-}
-
-func (l *recordingListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
-	}
-	return &recordingConn{Conn: c, l: l}, nil
-}
-
-func (l *recordingListener) traffic() []byte {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return bytes.Clone(l.read.Bytes())
-}
-
-type recordingConn struct {
-	net.Conn
-	l *recordingListener
-}
-
-func (c *recordingConn) Read(p []byte) (int, error) {
-	n, err := c.Conn.Read(p)
-	c.l.mu.Lock()
-	c.l.read.Write(p[:n])
-	c.l.mu.Unlock()
-	return n, err
-}
-
 // startNTLMLab runs the lab server over plain HTTP with NTLM authentication.
-func startNTLMLab(t *testing.T) (*winrmlab.Server, *recordingListener, int) {
+func startNTLMLab(t *testing.T) (*winrmlab.Server, *loopback.RecordingListener, int) {
 	t.Helper()
 	return startNTLMLabWith(t, winrmlab.Config{})
 }
 
 // startNTLMLabWith is startNTLMLab with the other server settings of cfg.
-func startNTLMLabWith(t *testing.T, cfg winrmlab.Config) (*winrmlab.Server, *recordingListener, int) {
+func startNTLMLabWith(t *testing.T, cfg winrmlab.Config) (*winrmlab.Server, *loopback.RecordingListener, int) {
 	t.Helper()
 	entries, err := winrmlab.ParseReplay("replay.yml", labReplay(t))
 	if err != nil {
@@ -73,7 +38,7 @@ func startNTLMLabWith(t *testing.T, cfg winrmlab.Config) (*winrmlab.Server, *rec
 	if err != nil {
 		t.Fatal(err)
 	}
-	recorder := &recordingListener{Listener: l}
+	recorder := &loopback.RecordingListener{Listener: l}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(recorder) }()
 	t.Cleanup(func() {
@@ -135,7 +100,7 @@ func TestNTLMEncryptedHTTPRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	line, _ := PowerShellCommandLine(script)
-	traffic := recorder.traffic()
+	traffic := recorder.Traffic()
 	if !bytes.Contains(traffic, []byte("multipart/encrypted")) {
 		t.Error("no multipart/encrypted request reached the server")
 	}
@@ -193,7 +158,7 @@ func TestNTLMEncryptedRefusedSealing(t *testing.T) {
 	if n := srv.AuthAttempts(); n != 0 {
 		t.Errorf("authentication attempts = %d, want 0 (no login without sealing)", n)
 	}
-	traffic := recorder.traffic()
+	traffic := recorder.Traffic()
 	for _, plain := range []string{"Envelope", "windows/shell", "multipart/encrypted"} {
 		if bytes.Contains(traffic, []byte(plain)) {
 			t.Errorf("request traffic contains %q, want only the NTLM handshake", plain)
@@ -210,7 +175,7 @@ func TestNTLMInsecureHTTPStillUnencrypted(t *testing.T) {
 	defer conn.Close()
 
 	runQuser(t, conn)
-	if !bytes.Contains(recorder.traffic(), []byte("Envelope")) {
+	if !bytes.Contains(recorder.Traffic(), []byte("Envelope")) {
 		t.Error("insecure_http traffic has no plaintext SOAP, want the explicit unencrypted mode")
 	}
 }
