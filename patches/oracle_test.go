@@ -12,7 +12,6 @@ package patches
 
 import (
 	"archive/zip"
-	"bufio"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -519,18 +518,8 @@ func (l *oracleLab) target() Target {
 // calls reads the shim call log.
 func (l *oracleLab) calls() []oracleCall {
 	l.t.Helper()
-	f, err := os.Open(filepath.Join(l.state, "calls.log"))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		l.t.Fatal(err)
-	}
-	defer f.Close()
 	var calls []oracleCall
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := sc.Text()
+	for _, line := range shimCallLog(l.t, l.state) {
 		if rest, ok := strings.CutPrefix(line, "stdin: "); ok && len(calls) > 0 {
 			calls[len(calls)-1].stdin = append(calls[len(calls)-1].stdin, rest)
 			continue
@@ -561,9 +550,6 @@ func (l *oracleLab) calls() []oracleCall {
 			}
 		}
 		calls = append(calls, c)
-	}
-	if err := sc.Err(); err != nil {
-		l.t.Fatal(err)
 	}
 	return calls
 }
@@ -1062,4 +1048,22 @@ func TestOracleQueryOverWinRM(t *testing.T) {
 	if at, ok := in.OPatches["25433286"]; !ok || !at.Equal(time.Date(2017, 3, 16, 9, 17, 26, 0, time.UTC)) || len(in.OPatches) != 1 {
 		t.Errorf("OPatches = %v, want 25433286 applied 2017-03-16 09:17:26 GMT", in.OPatches)
 	}
+}
+
+// shimCallLog returns the lines of the call log that a test's command shims
+// append to in state, or nil before the first call.
+func shimCallLog(t *testing.T, state string) []string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(state, "calls.log"))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.TrimRight(string(data), "\n")
+	if text == "" {
+		return nil
+	}
+	return strings.Split(text, "\n")
 }

@@ -10,7 +10,6 @@ package patches
 // a recording with the recorded exit code.
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"os"
@@ -248,26 +247,13 @@ type yumCall struct {
 
 func (l *yumLab) calls() []yumCall {
 	l.t.Helper()
-	f, err := os.Open(filepath.Join(l.state, "calls.log"))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		l.t.Fatal(err)
-	}
-	defer f.Close()
 	var calls []yumCall
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := sc.Text()
+	for _, line := range shimCallLog(l.t, l.state) {
 		if v, ok := strings.CutPrefix(line, "call lc_all="); ok {
 			calls = append(calls, yumCall{lcAll: v})
 		} else if v, ok := strings.CutPrefix(line, "arg "); ok && len(calls) > 0 {
 			calls[len(calls)-1].args = append(calls[len(calls)-1].args, v)
 		}
-	}
-	if err := sc.Err(); err != nil {
-		l.t.Fatal(err)
 	}
 	return calls
 }
