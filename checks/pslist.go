@@ -16,7 +16,7 @@ package checks
 // a word, as the recording from a Chinese desktop shows.
 //
 // The Windows probes print Format-List through `Out-String -Width 4096`, so
-// their own values do not wrap; the wrapping rules matter for output that was
+// their own values do not wrap. The wrapping rules matter for output that was
 // captured on a console.
 
 import (

@@ -66,7 +66,7 @@ type Patch struct {
 	Source string
 }
 
-// Applies says which hosts need a patch. Empty lists match every host.
+// Applies is the set of hosts that need a patch. Empty lists match every host.
 type Applies struct {
 	// OS lists inventory os names, such as centos7 or win2012r2.
 	OS []string
@@ -87,7 +87,7 @@ type File struct {
 	Size   int64
 }
 
-// Verify says how to tell that a patch is installed.
+// Verify is the test that shows whether a patch is installed.
 type Verify struct {
 	// Packages are the RPM NEVRAs (name-[epoch:]version-release.arch) the patch
 	// installs; it is installed when the host has all of them.
@@ -100,7 +100,7 @@ type Verify struct {
 	Command string
 }
 
-// Rollback says how to undo a patch when its install or post-check fails.
+// Rollback is the way to undo a patch when its install or post-check fails.
 type Rollback struct {
 	// None means the patch cannot be rolled back; a failure stops the batch and
 	// leaves the host for a person to look at.

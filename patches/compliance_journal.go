@@ -39,7 +39,7 @@ func ComplianceRecords(plans []HostPlan, now time.Time) []journal.Record {
 
 // ComplianceFromJournal returns the compliance rows that ComplianceRecords
 // wrote into a journal, in the order Status gives them. found is false when
-// the journal has no compliance records, as for a run without a catalog; it
+// the journal has no compliance records, as for a run without a catalog. It
 // is true with no rows when no catalog patch applied to any host.
 func ComplianceFromJournal(records []journal.Record) (rows []ComplianceRow, found bool) {
 	for _, rec := range records {

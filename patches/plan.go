@@ -80,7 +80,7 @@ type PlanItem struct {
 	Arrived  time.Time `json:"arrived"`
 	Deadline time.Time `json:"deadline"`
 	State    State     `json:"state"`
-	// InstalledAt is when the host installed the patch, when it says.
+	// InstalledAt is the install time the host recorded; zero when it has none.
 	InstalledAt time.Time `json:"installed_at,omitzero"`
 	// TimeLeft is the time until the deadline, negative when overdue. JSON
 	// carries it as TimeLeftSeconds, in whole seconds like the remaining
@@ -94,7 +94,7 @@ type PlanItem struct {
 	Reboot      bool `json:"reboot,omitempty"`
 }
 
-// PlanInput is what a plan is computed from.
+// PlanInput is the input of Plan.
 type PlanInput struct {
 	Catalog *Catalog
 	Hosts   []*inventory.Host
@@ -207,7 +207,7 @@ func orNone(s string) string {
 	return s
 }
 
-// InstalledState tells whether the host has patch p, and since when. An RPM
+// InstalledState reports whether the host has patch p, and since when. An RPM
 // patch counts as installed where each of its packages is installed in the
 // same or a newer version for the same architecture, because a later update
 // from another patch includes its fixes; the time is then that version's.

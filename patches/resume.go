@@ -112,9 +112,9 @@ func Stops(h journal.Header, records []journal.Record, end *journal.End) []Stop 
 // PreviousStops returns where the newest unfinished apply run in dir stopped,
 // leaving out the hosts that a later finished run settled, and the journal of
 // that run ("" when there is none). A finished run settles a host it finished
-// (its last record is StepDone) or found nothing to do on; a run refused by a
-// held lock or failing on the host settles nothing, because it did not take
-// over the unfinished work there.
+// (its last record is StepDone) or found nothing to do on. A run rejected by a
+// held lock or cut off from the host settles nothing there, because it did not
+// take over the unfinished work.
 func PreviousStops(dir string) (string, []Stop, error) {
 	paths, err := journal.List(dir)
 	if err != nil {

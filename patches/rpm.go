@@ -116,8 +116,8 @@ func (RPM) Install(ctx context.Context, t Target, p *Patch, remote []string) (Ou
 var rpmAlreadyInstalled = regexp.MustCompile(`(?m)^\s*package (\S+) is already installed\s*$`)
 
 // classifyRPM reads rpm -U's result. rpm exits with the number of packages
-// that failed, and 2 or more when the transaction did not start; "is already
-// installed" for every package means there was nothing to do.
+// that failed, or with 2 or more when the transaction did not start. When it
+// reports "is already installed" for every package, there was nothing to do.
 func classifyRPM(p *Patch, t Target, out Outcome) (Outcome, error) {
 	if out.ExitCode == 0 {
 		return out, nil

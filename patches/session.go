@@ -194,7 +194,7 @@ func (s *hostSession) work(ctx context.Context, phase Phase, w *HostWork, stop *
 
 // installItems installs the host's patches in order once the lock is held,
 // and reports whether all went well. A lost lock stops it before the next
-// patch; the patch that is installing then finishes, because stopping an
+// patch. The patch being installed then finishes, because stopping an
 // installer halfway can leave the host worse off.
 func (s *hostSession) installItems(ctx context.Context, phase Phase, w *HostWork, stop *atomic.Bool) bool {
 	ok := true

@@ -1,12 +1,13 @@
-// Package patches holds the patch catalog (what arrived, how severe, which files,
-// how to install, verify and roll back), the plan that compares it with what
-// each host has installed, the compliance view of deadlines met and missed, and
-// the installers for CentOS (rpm), Windows (wusa, DISM) and Oracle (opatch).
+// Package patches holds the patch catalog: what arrived, how severe it is, its
+// files, and how to install, verify and roll it back. It also holds the plan
+// that compares the catalog with what each host has installed, the compliance
+// view of deadlines met and missed, and the installers for CentOS (rpm),
+// Windows (wusa, DISM) and Oracle (opatch).
 package patches
 
 import "patrol/workday"
 
-// Severity is how urgent a patch is; the working-day calendar owns the type
+// Severity is the urgency of a patch. The working-day calendar owns the type,
 // because its deadline command takes a severity too.
 type Severity = workday.Severity
 

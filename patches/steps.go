@@ -401,8 +401,8 @@ func (pr *patchRun) rollback(ctx context.Context) bool {
 }
 
 // cleanup deletes the patch's copied files after a verified install. A
-// failure only leaves files behind, so it does not fail the patch; the
-// returned notice, zero when the files were deleted, says what is left.
+// failure only leaves files behind, so it does not fail the patch. The
+// returned notice names what is left, and is zero when the files were deleted.
 func (pr *patchRun) cleanup(ctx context.Context) i18n.Text {
 	dir := pr.s.patchFolder(pr.p)
 	if err := pr.s.ops.removeDir(ctx, pr.s, dir); err != nil {

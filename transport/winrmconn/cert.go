@@ -242,7 +242,7 @@ func (e *CertRejectedError) Message() i18n.Text {
 		subject = "<UPN of the certificate>"
 	}
 	// Both commands are written for PowerShell, where '@{...}' must be
-	// quoted (see cmdExeForm); the message says how cmd.exe differs.
+	// quoted (see cmdExeForm). The message explains how cmd.exe differs.
 	mapping := fmt.Sprintf(`winrm create winrm/config/service/certmapping?Issuer=%s+Subject=%s+URI=* '@{UserName="<local user>";Password="<password>"}' -remote:localhost`, issuer, subject)
 	enable := `winrm set winrm/config/service/auth '@{Certificate="true"}'`
 

@@ -294,10 +294,9 @@ func (c *Conn) execute(ctx context.Context, line string, stdin io.Reader) (stdou
 
 // start starts one command line in the shared shell. It opens a new shell
 // and tries once more when the host has closed the old one, or when the shell
-// has used up MaxConcurrentOperationsPerUser: Windows frees that count of a
+// has used up MaxConcurrentOperationsPerUser. Windows frees that count of a
 // text shell's commands only when the shell closes (MS-WSMV product behavior
-// note 118, as ansible/ansible pull request 83656 quotes it), so the old shell
-// is deleted once its last command ends. The caller reads the command's output
+// note 118), so the old shell is deleted once its last command ends. The caller reads the command's output
 // until it ends, then calls release.
 func (c *Conn) start(ctx context.Context, line string) (command *winrm.Command, release func(), err error) {
 	shell, err := c.acquireShell()
