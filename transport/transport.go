@@ -106,6 +106,11 @@ type PutResult struct {
 	// Resumed is the number of bytes an interrupted earlier transfer had left
 	// on the host that were verified and kept instead of sent again.
 	Resumed int64
+	// Sending is how long sending Bytes took, from the first byte written to
+	// the host's acknowledgement of the last. Over SSH and locally it leaves
+	// out the checksums and the rename, so Bytes/Sending is the link's rate;
+	// over WinRM it includes the host's checksum of the whole file.
+	Sending time.Duration
 }
 
 // ErrTimeout marks a command that ran longer than its timeout and was killed.

@@ -192,10 +192,12 @@ func copyVerified(src, dst string, opts transport.PutOptions) (transport.PutResu
 		return transport.PutResult{}, fmt.Errorf("create temporary file for %s: %w", dst, err)
 	}
 	defer os.Remove(tmp.Name())
+	start := time.Now()
 	n, err := io.Copy(tmp, in)
 	if err == nil {
 		err = tmp.Sync()
 	}
+	sending := time.Since(start)
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
@@ -223,7 +225,7 @@ func copyVerified(src, dst string, opts transport.PutOptions) (transport.PutResu
 	if err := os.Rename(tmp.Name(), dst); err != nil {
 		return transport.PutResult{}, fmt.Errorf("rename into %s: %w", dst, err)
 	}
-	return transport.PutResult{Changed: true, SHA256: want, Bytes: n}, nil
+	return transport.PutResult{Changed: true, SHA256: want, Bytes: n, Sending: sending}, nil
 }
 
 // fixAttributes gives an existing dst the mode, owner and group asked for and

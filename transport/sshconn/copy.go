@@ -84,7 +84,7 @@ func (c *Conn) Put(ctx context.Context, src, dst string, opts transport.PutOptio
 		return transport.PutResult{Changed: true, SHA256: sum}, err
 	}
 
-	tmp, sent, resumed, err := c.upload(ctx, local, info.Size(), dst, sum, opts.Become != nil)
+	up, err := c.upload(ctx, local, info.Size(), dst, sum, opts.Become != nil)
 	if err != nil {
 		return transport.PutResult{}, fmt.Errorf("put %s to %s: %w", src, dst, err)
 	}
@@ -92,18 +92,18 @@ func (c *Conn) Put(ctx context.Context, src, dst string, opts transport.PutOptio
 		// The target user reads the upload when sudo copies it next to dst.
 		// It becomes readable only now, so that an interrupted upload left
 		// for resuming stays private to the login user.
-		err = c.chmodRemote(tmp, 0o644)
+		err = c.chmodRemote(up.tmp, 0o644)
 	}
 	if err == nil {
-		err = c.finish(ctx, tmp, dst, sum, mode, opts)
+		err = c.finish(ctx, up.tmp, dst, sum, mode, opts)
 	}
 	if opts.Become != nil || err != nil {
-		c.removeRemote(tmp)
+		c.removeRemote(up.tmp)
 	}
 	if err != nil {
 		return transport.PutResult{}, err
 	}
-	return transport.PutResult{Changed: true, SHA256: sum, Bytes: sent, Resumed: resumed}, nil
+	return transport.PutResult{Changed: true, SHA256: sum, Bytes: up.sent, Resumed: up.resumed, Sending: up.sending}, nil
 }
 
 // finish checks that the uploaded file tmp has the SHA-256 sum, gives it its

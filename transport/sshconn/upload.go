@@ -10,6 +10,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/pkg/sftp"
 
@@ -140,12 +141,19 @@ func (c *Conn) findPartial(ctx context.Context, dst, sum string, size int64, pri
 	return partialFile{dir: fields[3], keep: keep, keepSHA256: fields[2]}, nil
 }
 
+// uploaded describes the partial file that upload wrote.
+type uploaded struct {
+	tmp     string
+	sent    int64
+	resumed int64
+	sending time.Duration
+}
+
 // upload writes local to its partial file on the host, resuming an earlier
-// transfer when one left a partial file whose kept part matches local. It
-// returns the partial file's path, the bytes sent and the bytes resumed. A
+// transfer when one left a partial file whose kept part matches local. A
 // transfer that stops leaves the partial file in place for the next Put.
 // The caller verifies the whole file (finish) before it renames it.
-func (c *Conn) upload(ctx context.Context, local *os.File, size int64, dst, sum string, private bool) (tmp string, sent, resumed int64, err error) {
+func (c *Conn) upload(ctx context.Context, local *os.File, size int64, dst, sum string, private bool) (uploaded, error) {
 	// The SFTP subsystem starts while the host looks for a partial file.
 	sftpStarted := make(chan error, 1)
 	go func() {
@@ -154,17 +162,21 @@ func (c *Conn) upload(ctx context.Context, local *os.File, size int64, dst, sum 
 	}()
 	found, findErr := c.findPartial(ctx, dst, sum, size, private)
 	if err := <-sftpStarted; err != nil {
-		return "", 0, 0, err
+		return uploaded{}, err
 	}
 	if findErr != nil {
-		return "", 0, 0, findErr
+		return uploaded{}, findErr
 	}
 	client, err := c.sftp()
 	if err != nil {
-		return "", 0, 0, err
+		return uploaded{}, err
 	}
 
-	var remote *sftp.File
+	var (
+		tmp     string
+		remote  *sftp.File
+		resumed int64
+	)
 	if found.dir != "" {
 		tmp = path.Join(found.dir, partialName(dst, sum))
 		remote, resumed, err = c.reopenPartial(local, client, tmp, found)
@@ -172,26 +184,28 @@ func (c *Conn) upload(ctx context.Context, local *os.File, size int64, dst, sum 
 		tmp, remote, err = c.createPartial(client, dst, sum, private)
 	}
 	if err != nil {
-		return "", 0, 0, err
+		return uploaded{}, err
 	}
 
 	if _, err := local.Seek(resumed, io.SeekStart); err != nil {
 		remote.Close()
-		return "", 0, 0, err
+		return uploaded{}, err
 	}
 	if _, err := remote.Seek(resumed, io.SeekStart); err != nil {
 		remote.Close()
-		return "", 0, 0, err
+		return uploaded{}, err
 	}
-	sent, err = remote.ReadFrom(&contextReader{ctx: ctx, r: local, size: size - resumed})
+	// Close waits for the host to acknowledge every write.
+	start := time.Now()
+	sent, err := remote.ReadFrom(&contextReader{ctx: ctx, r: local, size: size - resumed})
 	if closeErr := remote.Close(); err == nil {
 		err = closeErr
 	}
 	if err != nil {
 		err = fmt.Errorf("write %s: %w; the part that arrived stays there, and copying the same file again resumes from it", tmp, err)
-		return "", sent, 0, c.lostIfDead(err)
+		return uploaded{}, c.lostIfDead(err)
 	}
-	return tmp, sent, resumed, nil
+	return uploaded{tmp: tmp, sent: sent, resumed: resumed, sending: time.Since(start)}, nil
 }
 
 // reopenPartial opens the partial file at tmp for writing. It returns the

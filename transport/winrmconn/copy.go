@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/masterzen/winrm"
 
@@ -73,11 +74,11 @@ func (c *Conn) Put(ctx context.Context, src, dst string, opts transport.PutOptio
 		return transport.PutResult{Changed: true, SHA256: sum}, nil
 	}
 
-	sent, err := c.uploadFile(ctx, src, dst, size, sum)
+	sent, sending, err := c.uploadFile(ctx, src, dst, size, sum)
 	if err != nil {
 		return transport.PutResult{}, fmt.Errorf("host %s: copy %s to %s: %w", c.cfg.Host, src, dst, err)
 	}
-	return transport.PutResult{Changed: true, SHA256: sum, Bytes: sent}, nil
+	return transport.PutResult{Changed: true, SHA256: sum, Bytes: sent, Sending: sending}, nil
 }
 
 // Get copies the file src on the host to the local file dst. It reads the
@@ -137,55 +138,58 @@ func (c *Conn) stat(ctx context.Context, path string) (remoteFile, error) {
 }
 
 // uploadFile runs the upload script and streams src to it from the offset the
-// script reports. It returns the number of file bytes sent.
-func (c *Conn) uploadFile(ctx context.Context, src, dst string, size int64, sum string) (int64, error) {
+// script reports. It returns the number of file bytes sent and how long
+// sending them and the host's checksum of the whole file took.
+func (c *Conn) uploadFile(ctx context.Context, src, dst string, size int64, sum string) (int64, time.Duration, error) {
 	f, err := os.Open(src)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	defer f.Close()
 
 	line, err := c.commandLine(ctx, UploadScript(uploadPartName(dst, sum), dst, size, sum))
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	command, release, err := c.start(ctx, line)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	defer release()
 	out, first, err := readFirstLine(command)
 	if err != nil {
-		return 0, c.scriptFailed(ctx, command, out, err)
+		return 0, 0, c.scriptFailed(ctx, command, out, err)
 	}
 	offset, err := strconv.ParseInt(strings.TrimPrefix(first, copyscript.ReplyOffset), 10, 64)
 	if !strings.HasPrefix(first, copyscript.ReplyOffset) || err != nil || offset < 0 || offset > size {
 		command.Close()
-		return 0, fmt.Errorf("upload script wrote %q instead of the offset", truncateText(first, 200))
+		return 0, 0, fmt.Errorf("upload script wrote %q instead of the offset", truncateText(first, 200))
 	}
 	if _, err := f.Seek(offset, io.SeekStart); err != nil {
 		command.Close()
-		return 0, err
+		return 0, 0, err
 	}
 
+	start := time.Now()
 	if err := c.sendFile(ctx, command, f); err != nil {
-		return 0, c.scriptFailed(ctx, command, out, err)
+		return 0, 0, c.scriptFailed(ctx, command, out, err)
 	}
 
 	stdout, stderr, code, err := out.wait(ctx, command)
+	sending := time.Since(start)
 	if err != nil {
-		return 0, c.runError(ctx, err)
+		return 0, 0, c.runError(ctx, err)
 	}
 	last := lastLine(stdout)
 	switch {
 	case code == copyscript.ExitMismatch && strings.HasPrefix(last, copyscript.ReplyMismatch):
-		return 0, fmt.Errorf("checksum on the host is %s, want %s: the partial file was deleted, copy again", strings.TrimPrefix(last, copyscript.ReplyMismatch), sum)
+		return 0, 0, fmt.Errorf("checksum on the host is %s, want %s: the partial file was deleted, copy again", strings.TrimPrefix(last, copyscript.ReplyMismatch), sum)
 	case code != 0:
-		return 0, fmt.Errorf("upload script failed with exit code %d: %s", code, scriptError(stderr))
+		return 0, 0, fmt.Errorf("upload script failed with exit code %d: %s", code, scriptError(stderr))
 	case !strings.EqualFold(last, copyscript.ReplyDone+sum):
-		return 0, fmt.Errorf("upload script ended without confirming checksum %s: output %q", sum, truncateText(last, 200))
+		return 0, 0, fmt.Errorf("upload script ended without confirming checksum %s: output %q", sum, truncateText(last, 200))
 	}
-	return size - offset, nil
+	return size - offset, sending, nil
 }
 
 // sendFile writes the rest of f to the command's stdin as base64 lines, one
