@@ -174,6 +174,15 @@ func errorOutput(err error) (string, int) {
 }
 
 // sizeText formats a byte count for messages, in binary units.
+// rateText returns " @ 1.2 MiB/s" for n bytes sent in d, or nothing when
+// either is zero. A copy over a slow link then shows how slow it was.
+func rateText(n int64, d time.Duration) string {
+	if n == 0 || d <= 0 {
+		return ""
+	}
+	return " @ " + sizeText(int64(float64(n)/d.Seconds())) + "/s"
+}
+
 func sizeText(n int64) string {
 	const unit = 1024
 	if n < unit {

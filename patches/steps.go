@@ -201,6 +201,7 @@ func (pr *patchRun) copyFiles(ctx context.Context) (StepStatus, i18n.Text, strin
 		return "", i18n.Text{}, "", err
 	}
 	var sent, resumed int64
+	var sending time.Duration
 	var changed, same int
 	put := func(f File, dst string) error {
 		local := s.r.opts.Catalog.FilePath(f)
@@ -218,6 +219,7 @@ func (pr *patchRun) copyFiles(ctx context.Context) (StepStatus, i18n.Text, strin
 		}
 		sent += res.Bytes
 		resumed += res.Resumed
+		sending += res.Sending
 		if res.Changed {
 			changed++
 		} else {
@@ -250,9 +252,9 @@ func (pr *patchRun) copyFiles(ctx context.Context) (StepStatus, i18n.Text, strin
 	}
 
 	total := len(pr.p.Files) + len(pr.p.Rollback.Files)
-	text := msg("%d files in %s, checksums verified: %d copied (%s sent, %s resumed), %d already there",
-		"%d 个文件位于 %s，校验和已核对：复制 %d 个（发送 %s，续传 %s），%d 个已存在",
-		total, dir, changed, sizeText(sent), sizeText(resumed), same)
+	text := msg("%d files in %s, checksums verified: %d copied (%s sent%s, %s resumed), %d already there",
+		"%d 个文件位于 %s，校验和已核对：复制 %d 个（发送 %s%s，续传 %s），%d 个已存在",
+		total, dir, changed, sizeText(sent), rateText(sent, sending), sizeText(resumed), same)
 	if changed == 0 {
 		return StatusOK, text, "", nil
 	}
