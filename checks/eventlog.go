@@ -336,14 +336,18 @@ func EvaluateEventLog(req eventLogRequest, r EventLogRead, prevID int64, resumed
 	}
 
 	count := len(events)
+	noun := "events"
+	if count == 1 {
+		noun = "event"
+	}
 	f := req.Threshold.Measure(eventLogCheck, item, float64(count), i18n.T(
-		fmt.Sprintf("%d events %s", count, scope.EN),
+		fmt.Sprintf("%d %s %s", count, noun, scope.EN),
 		fmt.Sprintf("%s %d 个事件", scope.ZH, count),
 	))
 	f.Metrics = map[string]float64{"events": float64(count), "ignored": float64(ignored), "newest_record": float64(r.Newest)}
 	f.Message = i18n.T(
-		fmt.Sprintf("%d critical or error events in the %s log %s", count, r.Log, scope.EN),
-		fmt.Sprintf("%s事件日志%s有 %d 个严重或错误事件", r.Log, scope.ZH, count),
+		fmt.Sprintf("%d critical or error %s in the %s log %s", count, noun, r.Log, scope.EN),
+		fmt.Sprintf("%s 事件日志%s有 %d 个严重或错误事件", r.Log, scope.ZH, count),
 	)
 	if !notes.IsZero() {
 		f.Message = i18n.T(f.Message.EN+"; "+notes.EN, f.Message.ZH+"；"+notes.ZH)

@@ -446,6 +446,11 @@ func TestParseEventLogRecording(t *testing.T) {
 	if application.Status != "warn" || application.Metrics["events"] != 1 || application.Metrics["ignored"] != 1 {
 		t.Errorf("Application = %s, %v events, %v ignored; want warn, 1, 1", application.Status, application.Metrics["events"], application.Metrics["ignored"])
 	}
+	wantMessage = "1 critical or error event in the Application log in the last 1d; 1 ignored"
+	wantZH := "Application 事件日志最近 1 天内有 1 个严重或错误事件；已忽略 1 个"
+	if application.Message.EN != wantMessage || application.Message.ZH != wantZH {
+		t.Errorf("Application message = %q / %q, want %q / %q", application.Message.EN, application.Message.ZH, wantMessage, wantZH)
+	}
 }
 
 // The same recording shows LevelDisplayName; without Level the English and
