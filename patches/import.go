@@ -269,10 +269,15 @@ func hashSources(paths, delivered []string, flag, dir string) ([]sourceFile, err
 // no-op (a missing or damaged repository copy is written again), other files
 // an error.
 func reimport(cat *Catalog, old *Patch, files, rollback []sourceFile) (*ImportResult, error) {
-	if !sameFiles(old.Files, files) || !sameFiles(old.Rollback.Files, rollback) {
+	if !sameFiles(old.Files, files) {
 		return nil, importError(
 			"patch id %s is already in the catalog (%s) with other files; choose another id, or remove the old entry first",
 			"补丁编号 %s 已在补丁台账中（%s），但文件不同；请换一个编号，或先删除旧条目", old.ID, old.Source)
+	}
+	if !sameFiles(old.Rollback.Files, rollback) {
+		return nil, importError(
+			"patch id %s is already in the catalog (%s) with the same files but other rollback files; give the rollback files imported before (--rollback-file), or remove the old entry first",
+			"补丁编号 %s 已在补丁台账中（%s），补丁文件相同但回退文件不同；请给出之前导入的回退文件（--rollback-file），或先删除旧条目", old.ID, old.Source)
 	}
 	var repair []sourceFile
 	for i, f := range slices.Concat(old.Files, old.Rollback.Files) {

@@ -131,8 +131,17 @@ func TestImportRPMKeepsComments(t *testing.T) {
 	other.Files, other.SHA256 = []string{app10}, []string{sumOf(t, app10)}
 	_, err = Import(context.Background(), other)
 	var ie *ImportError
-	if !errors.As(err, &ie) || !strings.Contains(err.Error(), "already in the catalog") {
+	if !errors.As(err, &ie) || !strings.Contains(err.Error(), "already in the catalog") || !strings.Contains(err.Error(), "with other files") {
 		t.Errorf("same id, other files: %v", err)
+	}
+
+	// The same files with another rollback file are refused, and the error
+	// says that only the rollback files differ.
+	otherRollback := req
+	otherRollback.RollbackFiles, otherRollback.RollbackSHA256 = []string{app11}, []string{sumOf(t, app11)}
+	_, err = Import(context.Background(), otherRollback)
+	if !errors.As(err, &ie) || !strings.Contains(err.Error(), "the same files but other rollback files") {
+		t.Errorf("same id, other rollback files: %v", err)
 	}
 }
 
