@@ -370,7 +370,10 @@ func (r *run) closeConnections() {
 		hs.connMu.Lock()
 		if hs.conn != nil {
 			if err := hs.conn.Close(); err != nil {
-				r.opts.Log.Debug("close connection", "host", hs.host.Name, "err", err)
+				// Transports return nil for a link that is already gone, so
+				// what is left says something the operator can act on, such
+				// as a WinRM shell that stays open on the host.
+				r.opts.Log.Warn("close connection", "host", hs.host.Name, "err", err)
 			}
 			hs.conn = nil
 		}
