@@ -34,6 +34,7 @@ var labels = map[string]i18n.Text{
 	"patches.none":             i18n.T("No patch of the catalog applies to the hosts inspected.", "补丁台账中没有适用于所巡检主机的补丁。"),
 	"patches.intro":            i18n.T("Urgent and serious patches must be installed within 1 working day of arrival, normal ones within 2 (or the days the catalog sets). Unknown: the host's installed patches could not be read, or it does not say when it installed the patch.", "紧急、严重补丁须在到达后 1 个工作日内安装，普通补丁 2 个工作日内（或按补丁台账设定的天数）。未知：无法读取主机已安装的补丁，或主机未记录该补丁的安装时间。"),
 	"patches.not_installed":    i18n.T("not installed", "未安装"),
+	"patches.earlier":          i18n.T("%d rows installed and due before this month are not listed; patrol patch status lists every row.", "另有 %d 行在本月之前已安装且已到期，未列出；patrol patch status 列出全部。"),
 	"patches.deadline":         i18n.T("deadline %s", "期限 %s"),
 	"patches.missed_installed": i18n.T("installed after its deadline", "超过期限后才安装"),
 	"patches.missed_missing":   i18n.T("still not installed after its deadline", "已过期限仍未安装"),

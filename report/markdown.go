@@ -140,6 +140,7 @@ func writeMarkdownPatches(b *strings.Builder, sec *patchSection, lang i18n.Lang)
 	fmt.Fprintf(b, "## %s\n\n%s\n\n", l("section.patches"), l("patches.intro"))
 	if len(sec.Rows) == 0 {
 		fmt.Fprintf(b, "%s\n\n", l("patches.none"))
+		writeMarkdownEarlier(b, sec)
 		return
 	}
 	mdRow(b, l("col.no"), l("col.patch"), l("col.title"), l("col.severity"), l("col.host"),
@@ -154,6 +155,13 @@ func writeMarkdownPatches(b *strings.Builder, sec *patchSection, lang i18n.Lang)
 			r.Arrived, r.Deadline, mdEscape(r.InstalledAt), label, "")
 	}
 	b.WriteString("\n")
+	writeMarkdownEarlier(b, sec)
+}
+
+func writeMarkdownEarlier(b *strings.Builder, sec *patchSection) {
+	if sec.Earlier != "" {
+		fmt.Fprintf(b, "%s\n\n", mdEscape(sec.Earlier))
+	}
 }
 
 // mdRow writes one table row of cells that are already escaped.

@@ -13,6 +13,9 @@ import (
 type patchSection struct {
 	Summary PatchSummary
 	Rows    []patchRowView
+	// Earlier says how many rows closed before the report's month are not
+	// listed; empty when none are left out.
+	Earlier string
 }
 
 type patchRowView struct {
@@ -38,6 +41,9 @@ func buildPatches(in Inspection, lang i18n.Lang, loc *time.Location) *patchSecti
 		return nil
 	}
 	sec := &patchSection{Summary: *in.Summary.Patches}
+	if n := in.Patches.Earlier; n > 0 {
+		sec.Earlier = fmt.Sprintf(mustLabel(lang, "patches.earlier"), n)
+	}
 	for i, r := range in.Patches.Rows {
 		v := patchRowView{
 			No:       i + 1,

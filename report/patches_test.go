@@ -11,13 +11,14 @@ import (
 	"patrol/patches"
 )
 
-// compliantInspection is sampleInspection with a patch compliance section
-// that has every verdict, and a patch installed late as well as one still
-// missing after its deadline.
+// compliantInspection is sampleInspection, moved to the end of November,
+// with a patch compliance section of November that has every verdict, and a
+// patch installed late as well as one still missing after its deadline.
 func compliantInspection() Inspection {
 	cst := time.FixedZone("CST", 8*3600)
 	at := func(day, hour int) time.Time { return time.Date(2026, 11, day, hour, 0, 0, 0, cst) }
 	in := sampleInspection()
+	in.StartedAt, in.EndedAt = at(30, 9), at(30, 10)
 	in.Patches = &PatchCompliance{Rows: []patches.ComplianceRow{
 		{Patch: "RHSA-2026:1001", Title: "OpenSSL 安全更新", Severity: patches.Urgent, Host: "hotel-web1", System: "hotel",
 			Arrived: at(2, 9), Deadline: at(3, 18), InstalledAt: at(3, 10), Verdict: patches.VerdictMet},
@@ -28,7 +29,7 @@ func compliantInspection() Inspection {
 		{Patch: "KB5030001", Severity: patches.Serious, Host: "seal-db2", System: "seal",
 			Arrived: at(10, 17), Deadline: at(11, 18), Verdict: patches.VerdictMissed},
 		{Patch: "31537677", Title: "Database PSU", Severity: patches.Normal, Host: "seal-db1", System: "seal",
-			Arrived: time.Date(2026, 12, 3, 9, 0, 0, 0, cst), Deadline: time.Date(2026, 12, 7, 18, 0, 0, 0, cst), Verdict: patches.VerdictPending},
+			Arrived: at(27, 9), Deadline: time.Date(2026, 12, 1, 18, 0, 0, 0, cst), Verdict: patches.VerdictPending},
 	}}
 	return in
 }
@@ -44,7 +45,7 @@ func TestPatchSectionMarkdown(t *testing.T) {
 			"| 1 | RHSA-2026:1001 | OpenSSL 安全更新 | 紧急 | hotel-web1 | 2026-11-02 09:00 | 2026-11-03 18:00 | 2026-11-03 10:00 | 按期完成 |  |\n",
 			"| 3 | KB5030001 |  | 严重 | seal-db1 | 2026-11-10 17:00 | 2026-11-11 18:00 | 2026-11-13 09:00 | **超期** |  |\n",
 			"| 4 | KB5030001 |  | 严重 | seal-db2 | 2026-11-10 17:00 | 2026-11-11 18:00 | 未安装 | **超期** |  |\n",
-			"| 5 | 31537677 | Database PSU | 普通 | seal-db1 | 2026-12-03 09:00 | 2026-12-07 18:00 | 未安装 | 待安装 |  |\n",
+			"| 5 | 31537677 | Database PSU | 普通 | seal-db1 | 2026-11-27 09:00 | 2026-12-01 18:00 | 未安装 | 待安装 |  |\n",
 			"| 2 | RHSA-2026:1001 | OpenSSL 安全更新 | 紧急 | hotel-db1 | 2026-11-02 09:00 | 2026-11-03 18:00 | — | **未知** |  |\n",
 			"| seal-db2 | 补丁合规 | KB5030001 | **超期** | 未安装 | 期限 2026-11-11 18:00 | 已过期限仍未安装 |",
 			"| seal-db1 | 补丁合规 | KB5030001 | **超期** | 2026-11-13 09:00 | 期限 2026-11-11 18:00 | 超过期限后才安装 |",
@@ -55,7 +56,7 @@ func TestPatchSectionMarkdown(t *testing.T) {
 			"| Patches × hosts | met | missed | pending | unknown |\n| --- | --- | --- | --- | --- |\n| 5 | 1 | 2 | 1 | 1 |\n",
 			"| 3 | KB5030001 |  | serious | seal-db1 | 2026-11-10 17:00 | 2026-11-11 18:00 | 2026-11-13 09:00 | **missed** |  |\n",
 			"| 4 | KB5030001 |  | serious | seal-db2 | 2026-11-10 17:00 | 2026-11-11 18:00 | not installed | **missed** |  |\n",
-			"| 5 | 31537677 | Database PSU | normal | seal-db1 | 2026-12-03 09:00 | 2026-12-07 18:00 | not installed | pending |  |\n",
+			"| 5 | 31537677 | Database PSU | normal | seal-db1 | 2026-11-27 09:00 | 2026-12-01 18:00 | not installed | pending |  |\n",
 			"| seal-db2 | Patch compliance | KB5030001 | **missed** | not installed | deadline 2026-11-11 18:00 | still not installed after its deadline |",
 			"10 anomalies need handling",
 		}},
@@ -168,6 +169,94 @@ func TestPatchSectionJSON(t *testing.T) {
 	want := PatchSummary{Rows: 5, Met: 1, Missed: 2, Pending: 1, Unknown: 1}
 	if rep.Summary.Patches == nil || *rep.Summary.Patches != want {
 		t.Errorf("summary.patches = %+v, want %+v", rep.Summary.Patches, want)
+	}
+}
+
+// TestPatchSectionNextMonth renders the rows of November in the report of
+// December: the two rows installed in November drop out and are counted,
+// and the rows still open stay.
+func TestPatchSectionNextMonth(t *testing.T) {
+	in := compliantInspection()
+	in.StartedAt = time.Date(2026, 12, 31, 16, 30, 0, 0, time.UTC) // 2027-01-01 00:30 in Beijing
+	in.EndedAt = in.StartedAt.Add(time.Hour)
+	if _, err := RenderMarkdown(in, i18n.EN); err != nil {
+		t.Fatal(err)
+	}
+	jan, err := RenderJSON(in, i18n.EN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(jan), `"earlier": 2`) {
+		t.Errorf("the January report does not count the two rows closed before January:\n%s", jan)
+	}
+
+	in.StartedAt = time.Date(2026, 12, 4, 1, 0, 0, 0, time.UTC)
+	in.EndedAt = in.StartedAt.Add(time.Hour)
+	cases := []struct {
+		lang i18n.Lang
+		want []string
+		gone []string
+	}{
+		{i18n.EN, []string{
+			"| 3 | 0 | 1 | 1 | 1 |\n",
+			"| 1 | RHSA-2026:1001 | OpenSSL 安全更新 | urgent | hotel-db1 |",
+			"| 2 | KB5030001 |  | serious | seal-db2 |",
+			"| 3 | 31537677 | Database PSU | normal | seal-db1 |",
+			"2 rows installed and due before this month are not listed; patrol patch status lists every row.",
+		}, []string{"hotel-web1 | 2026-11-02", "2026-11-13 09:00"}},
+		{i18n.ZH, []string{
+			"另有 2 行在本月之前已安装且已到期，未列出；patrol patch status 列出全部。",
+		}, nil},
+	}
+	for _, c := range cases {
+		md, err := RenderMarkdown(in, c.lang)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range c.want {
+			if !strings.Contains(string(md), want) {
+				t.Errorf("%s December report.md lacks %q", c.lang, want)
+			}
+		}
+		for _, gone := range c.gone {
+			if strings.Contains(string(md), gone) {
+				t.Errorf("%s December report.md still lists %q, closed in November", c.lang, gone)
+			}
+		}
+	}
+
+	html, err := RenderHTML(in, i18n.ZH)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(html), "<p>另有 2 行在本月之前已安装且已到期") {
+		t.Error("the December report.html does not say that two rows are not listed")
+	}
+	data, err := RenderJSON(in, i18n.EN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		Patches PatchCompliance `json:"patch_compliance"`
+		Summary Summary         `json:"summary"`
+	}
+	if err := json.Unmarshal(data, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Patches.Rows) != 3 || rep.Patches.Earlier != 2 {
+		t.Errorf("December report.json has %d rows and %d earlier, want 3 and 2", len(rep.Patches.Rows), rep.Patches.Earlier)
+	}
+	if want := (PatchSummary{Rows: 3, Missed: 1, Pending: 1, Unknown: 1}); rep.Summary.Patches == nil || *rep.Summary.Patches != want {
+		t.Errorf("December summary.patches = %+v, want %+v", rep.Summary.Patches, want)
+	}
+
+	// Rendering a report.json's content again keeps the same rows.
+	again, err := RenderJSON(normalize(in, i18n.EN), i18n.EN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(again) != string(data) {
+		t.Errorf("normalizing twice changed report.json:\n%s\nwant\n%s", again, data)
 	}
 }
 

@@ -99,8 +99,13 @@ type Item struct {
 // PatchCompliance is the report's patch compliance section: for each
 // catalog patch and host it applies to, the deadline, when the host
 // installed it and the verdict.
+//
+// A monthly report lists the rows of its month: patches still missing, and
+// those due or installed in the month. Earlier counts the rows left out
+// because they were installed and due before the month began.
 type PatchCompliance struct {
-	Rows []patches.ComplianceRow `json:"rows"`
+	Rows    []patches.ComplianceRow `json:"rows"`
+	Earlier int                     `json:"earlier,omitempty"`
 }
 
 // Summary counts hosts and items.
@@ -194,12 +199,42 @@ func normalize(in Inspection, lang i18n.Lang) Inspection {
 	if in.TimeZone == "" {
 		in.TimeZone = DefaultTimeZone
 	}
+	if in.Kind == KindMonthly && in.Patches != nil {
+		in.Patches = monthRows(*in.Patches, in.StartedAt, in.TimeZone)
+	}
 	in.Summary = Summarize(in)
 	if in.Hosts == nil {
 		in.Hosts = []Host{}
 	}
 	if in.Patches != nil && in.Patches.Rows == nil {
-		in.Patches = &PatchCompliance{Rows: []patches.ComplianceRow{}}
+		in.Patches = &PatchCompliance{Rows: []patches.ComplianceRow{}, Earlier: in.Patches.Earlier}
 	}
 	return in
+}
+
+// monthRows keeps the rows that belong in the report of the month of at:
+// every row not installed yet (pending, missed or unknown), and the rows
+// installed or due on or after the first day of that month in zone. The
+// others are counted in Earlier. A journal keeps every row, so rendering
+// the same run again gives the same report.
+func monthRows(pc PatchCompliance, at time.Time, zone string) *PatchCompliance {
+	loc, err := time.LoadLocation(zone)
+	if err != nil {
+		// buildPage reports the bad zone; the month is still cut in the
+		// client's zone.
+		loc, _ = time.LoadLocation(DefaultTimeZone)
+	}
+	local := at.In(loc)
+	monthStart := time.Date(local.Year(), local.Month(), 1, 0, 0, 0, 0, loc)
+
+	out := &PatchCompliance{Rows: []patches.ComplianceRow{}, Earlier: pc.Earlier}
+	for _, r := range pc.Rows {
+		open := r.InstalledAt.IsZero()
+		if open || !r.InstalledAt.Before(monthStart) || !r.Deadline.Before(monthStart) {
+			out.Rows = append(out.Rows, r)
+			continue
+		}
+		out.Earlier++
+	}
+	return out
 }
