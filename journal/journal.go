@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"patrol/i18n"
 	"patrol/module"
 )
 
@@ -80,12 +81,19 @@ type Record struct {
 	// Seq numbers results from 1 in the order they were written; Append sets it.
 	Seq int `json:"seq"`
 	// Time is when the task finished; Append uses the current time when it is zero.
-	Time   time.Time `json:"time"`
-	Host   string    `json:"host"`
-	Play   string    `json:"play"`
-	Task   string    `json:"task"`
-	Module string    `json:"module"`
-	Status Status    `json:"status"`
+	Time time.Time `json:"time"`
+	Host string    `json:"host"`
+	// Play and Task are the names in the run's language.
+	Play string `json:"play"`
+	Task string `json:"task"`
+	// PlayName and TaskName contain the names in English and Chinese when
+	// the playbook gave both, so that a report in the other language can
+	// show its own. PlayIn and TaskIn pick from them. Older journals and
+	// names given as plain text leave them empty.
+	PlayName i18n.Text `json:"play_name,omitzero"`
+	TaskName i18n.Text `json:"task_name,omitzero"`
+	Module   string    `json:"module"`
+	Status   Status    `json:"status"`
 	// Changed repeats whether the host was changed, which is also true for a
 	// failed task that changed something before it failed.
 	Changed  bool             `json:"changed"`
@@ -100,6 +108,24 @@ type Record struct {
 	// Prev is the hex SHA-256 of the previous line's bytes without its newline;
 	// Append sets it.
 	Prev string `json:"prev"`
+}
+
+// PlayIn returns the record's play name in lang, or Play when the record
+// has the name in one language only.
+func (r Record) PlayIn(lang i18n.Lang) string {
+	if r.PlayName.IsZero() {
+		return r.Play
+	}
+	return r.PlayName.In(lang)
+}
+
+// TaskIn returns the record's task name in lang, or Task when the record
+// has the name in one language only.
+func (r Record) TaskIn(lang i18n.Lang) string {
+	if r.TaskName.IsZero() {
+		return r.Task
+	}
+	return r.TaskName.In(lang)
 }
 
 // PatchCompliance is one catalog patch on a record's host: its deadline, when

@@ -21,6 +21,18 @@
 //	    - name: root disk
 //	      check.disk: {warn: 80, fail: 90}
 //
+// A play's or task's name is plain text, or a mapping that gives it in English
+// (en, required) and Simplified Chinese (zh). The console, the journal and
+// the report show the name in the run's language, and English where zh is
+// missing. The journal keeps both, so a report can be rendered again in the
+// other language.
+//
+//	tasks:
+//	  - name:
+//	      en: CPU load
+//	      zh: CPU 负载
+//	    check.load: {}
+//
 // Module arguments are a mapping. A module that declares a free-form argument
 // (module.Spec.FreeForm) also takes a single value: `command: echo hello` sets
 // the argument cmd.

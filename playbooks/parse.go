@@ -12,6 +12,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"patrol/i18n"
 	"patrol/module"
 )
 
@@ -121,7 +122,7 @@ func (v *validator) play(n *yaml.Node, end int) *Play {
 	for _, e := range v.entries(n) {
 		switch e.key {
 		case "name":
-			p.Name = v.scalar(e)
+			p.Name = v.name(e)
 		case "hosts":
 			p.Hosts, hostsSet = v.scalar(e), true
 			if p.Hosts == "" && e.value.Kind == yaml.ScalarNode {
@@ -152,12 +153,12 @@ func (v *validator) play(n *yaml.Node, end int) *Play {
 	}
 
 	if !hostsSet && !v.touched(n.Line, end) {
-		v.addAt(n, fmt.Sprintf("play %q has no hosts; add hosts: with a host or group pattern such as linux", p.Name),
-			fmt.Sprintf("play %q 缺少 hosts；请添加 hosts: 并给出主机或主机组模式，如 linux", p.Name))
+		v.addAt(n, fmt.Sprintf("play %q has no hosts; add hosts: with a host or group pattern such as linux", p.Name.EN),
+			fmt.Sprintf("play %q 缺少 hosts；请添加 hosts: 并给出主机或主机组模式，如 linux", p.Name.In(i18n.ZH)))
 	}
 	if !tasksSet && !v.touched(n.Line, end) {
-		v.addAt(n, fmt.Sprintf("play %q has no tasks; add tasks: with a list of tasks", p.Name),
-			fmt.Sprintf("play %q 缺少 tasks；请添加 tasks: 并列出任务", p.Name))
+		v.addAt(n, fmt.Sprintf("play %q has no tasks; add tasks: with a list of tasks", p.Name.EN),
+			fmt.Sprintf("play %q 缺少 tasks；请添加 tasks: 并列出任务", p.Name.In(i18n.ZH)))
 	}
 	return p
 }

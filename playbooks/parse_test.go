@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"patrol/i18n"
 )
 
 func TestParseSmoke(t *testing.T) {
@@ -31,7 +33,7 @@ func TestParseSmoke(t *testing.T) {
 	}
 
 	play := pb.Plays[0]
-	if play.Name != "smoke" || play.Hosts != "linux" {
+	if play.Name != i18n.T("smoke", "") || play.Hosts != "linux" {
 		t.Errorf("play = %q on %q", play.Name, play.Hosts)
 	}
 	if play.Pos != (Pos{"testdata/smoke.yml", 1, 3}) {
@@ -133,13 +135,13 @@ func TestParseEveryKey(t *testing.T) {
 	}
 
 	db := pb.Plays[1]
-	if db.Name != "" || db.Serial != 2 || db.SerialPercent {
+	if !db.Name.IsZero() || db.Serial != 2 || db.SerialPercent {
 		t.Errorf("second play = %q serial %d percent %v", db.Name, db.Serial, db.SerialPercent)
 	}
 	if db.Tasks[0].Module != "ping" || len(db.Tasks[0].Args) != 0 {
 		t.Errorf("ping task = %q %v", db.Tasks[0].Module, db.Tasks[0].Args)
 	}
-	if db.Tasks[0].DisplayName() != "ping" {
+	if db.Tasks[0].DisplayName() != i18n.T("ping", "") {
 		t.Errorf("DisplayName = %q", db.Tasks[0].DisplayName())
 	}
 	wait := db.Tasks[1]

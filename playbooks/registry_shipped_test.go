@@ -12,6 +12,32 @@ import (
 	"patrol/playbooks"
 )
 
+// TestShippedNamesBilingual checks that every play and task of the built-in
+// playbooks has a Chinese name besides the English one, so that Chinese output
+// never falls back to English.
+func TestShippedNamesBilingual(t *testing.T) {
+	reg := module.NewRegistry()
+	builtin.Register(reg)
+	checks.Register(reg)
+
+	for _, name := range playbooks.ShippedNames() {
+		pb, err := playbooks.LoadShipped(name, reg)
+		if err != nil {
+			t.Fatalf("%s:\n%v", name, err)
+		}
+		for _, play := range pb.Plays {
+			if play.Name.EN == "" || play.Name.ZH == "" {
+				t.Errorf("%s: play at %s has name %+v, want en and zh", name, play.Pos, play.Name)
+			}
+			for _, task := range play.Tasks {
+				if task.Name.EN == "" || task.Name.ZH == "" {
+					t.Errorf("%s: task at %s has name %+v, want en and zh", name, task.Pos, task.Name)
+				}
+			}
+		}
+	}
+}
+
 // TestShippedWithRealModules validates the built-in playbooks against the
 // modules patrol registers, as `patrol run` does before anything runs.
 func TestShippedWithRealModules(t *testing.T) {

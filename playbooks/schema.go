@@ -14,7 +14,7 @@ import (
 // it checks play and task keys and accepts any other key as a module.
 func GenerateSchema(reg *module.Registry) ([]byte, error) {
 	taskProps := map[string]any{
-		"name":          map[string]any{"type": "string", "description": "What the task does, shown in output and reports."},
+		"name":          ref("name"),
 		"when":          whenSchema(),
 		"register":      map[string]any{"type": "string", "pattern": identifier.String(), "description": "Store the result under this variable name."},
 		"loop":          map[string]any{"anyOf": []any{map[string]any{"type": "array"}, map[string]any{"type": "string"}}, "description": "A list, or an expression whose value is a list; .item holds the current element."},
@@ -33,6 +33,7 @@ func GenerateSchema(reg *module.Registry) ([]byte, error) {
 		"play":     playSchema(),
 		"task":     task,
 		"duration": durationSchema(),
+		"name":     nameSchema(),
 		"template": map[string]any{"type": "string", "pattern": `\{\{`, "description": "A template, checked after rendering at run time."},
 		"vars": map[string]any{
 			"type":          "object",
@@ -84,7 +85,7 @@ func playSchema() map[string]any {
 		"required":             []any{"hosts", "tasks"},
 		"additionalProperties": false,
 		"properties": map[string]any{
-			"name":     map[string]any{"type": "string"},
+			"name":     ref("name"),
 			"hosts":    map[string]any{"type": "string", "minLength": 1, "description": "A host pattern, as accepted by --limit."},
 			"vars":     ref("vars"),
 			"defaults": ref("vars"),
@@ -97,6 +98,26 @@ func playSchema() map[string]any {
 			"tags":                tagsSchema(),
 			"tasks":               map[string]any{"type": "array", "minItems": 1, "items": ref("task")},
 		},
+	}
+}
+
+// nameSchema describes a play's or task's name: plain text, or a mapping of
+// languages that must give en and may give zh, with text that is not blank.
+func nameSchema() map[string]any {
+	variant := func(lang string) map[string]any {
+		return map[string]any{"type": "string", "pattern": `\S`, "description": "The name in " + lang + "."}
+	}
+	return map[string]any{
+		"anyOf": []any{
+			map[string]any{"type": "string"},
+			map[string]any{
+				"type":                 "object",
+				"properties":           map[string]any{"en": variant("English"), "zh": variant("Simplified Chinese")},
+				"required":             []any{"en"},
+				"additionalProperties": false,
+			},
+		},
+		"description": "What the play or task does, shown in output, the journal and reports: text, or {en: …, zh: …} to show zh when the run's language is Chinese.",
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"patrol/i18n"
 	"patrol/module"
 )
 
@@ -62,13 +63,13 @@ func (v *validator) task(n *yaml.Node, end int) *Task {
 		}
 		list := strings.Join(names, ", ")
 		v.addAt(modules[1].keyN, fmt.Sprintf("task %q calls %d modules (%s), but a task calls exactly one; split it into one task per module",
-			t.Name, len(modules), list),
-			fmt.Sprintf("任务 %q 调用了 %d 个模块（%s），但一个任务只能调用一个；请拆成每个模块一个任务", t.Name, len(modules), list))
+			t.Name.EN, len(modules), list),
+			fmt.Sprintf("任务 %q 调用了 %d 个模块（%s），但一个任务只能调用一个；请拆成每个模块一个任务", t.Name.In(i18n.ZH), len(modules), list))
 	case len(modules) == 1:
 		v.moduleCall(t, modules[0], end)
 	case len(unknown) == 0 && !v.touched(n.Line, end):
-		v.addAt(n, fmt.Sprintf("task %q calls no module; add one, such as command: uptime (patrol modules lists them)", t.Name),
-			fmt.Sprintf("任务 %q 没有调用模块；请添加一个，如 command: uptime（patrol modules 可列出全部模块）", t.Name))
+		v.addAt(n, fmt.Sprintf("task %q calls no module; add one, such as command: uptime (patrol modules lists them)", t.Name.EN),
+			fmt.Sprintf("任务 %q 没有调用模块；请添加一个，如 command: uptime（patrol modules 可列出全部模块）", t.Name.In(i18n.ZH)))
 	}
 
 	for _, e := range unknown {
@@ -111,7 +112,7 @@ func (v *validator) unknownTaskKey(t *Task, e entry, noModule bool) {
 func (v *validator) taskKeyword(t *Task, e entry) {
 	switch e.key {
 	case "name":
-		t.Name = v.scalar(e)
+		t.Name = v.name(e)
 	case "when":
 		v.when(t, e)
 	case "register":

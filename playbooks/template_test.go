@@ -429,10 +429,18 @@ func TestResultVars(t *testing.T) {
 
 func TestRenderName(t *testing.T) {
 	task := parseTask(t, "name: install {{ .item }}\nping:")
-	if got := task.RenderName(map[string]any{"item": "nginx"}); got != "install nginx" {
-		t.Errorf("name = %q", got)
+	if got := task.RenderName(map[string]any{"item": "nginx"}); got != i18n.T("install nginx", "") {
+		t.Errorf("name = %+v", got)
 	}
-	if got := task.RenderName(map[string]any{}); got != "install {{ .item }}" {
-		t.Errorf("name without item = %q, want the name as written", got)
+	if got := task.RenderName(map[string]any{}); got != i18n.T("install {{ .item }}", "") {
+		t.Errorf("name without item = %+v, want the name as written", got)
+	}
+}
+
+func TestRenderNameBothLanguages(t *testing.T) {
+	task := parseTask(t, "name:\n  en: install {{ .item }}\n  zh: 安装 {{ .item }}\nping:")
+	got := task.RenderName(map[string]any{"item": "nginx"})
+	if got != i18n.T("install nginx", "安装 nginx") {
+		t.Errorf("name = %+v, want both languages rendered", got)
 	}
 }

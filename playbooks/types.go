@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"patrol/i18n"
 	"patrol/module"
 )
 
@@ -27,7 +28,9 @@ type Playbook struct {
 
 // Play runs tasks on the hosts a pattern selects.
 type Play struct {
-	Name string
+	// Name is the play's name in English and Chinese. A name written as plain
+	// text is in EN only, and i18n.Text.In shows it in every language.
+	Name i18n.Text
 	// Hosts is a host pattern, as accepted by --limit.
 	Hosts string
 	Vars  map[string]any
@@ -50,7 +53,9 @@ type Play struct {
 
 // Task is one module call.
 type Task struct {
-	Name string
+	// Name is the task's name in English and Chinese, like Play.Name. It may
+	// contain templates, which RenderName renders.
+	Name i18n.Text
 	// Module is the module name and Spec its registered declaration.
 	Module string
 	Spec   *module.Spec
@@ -78,9 +83,9 @@ type Task struct {
 }
 
 // DisplayName returns the task's name, or its module name when it has none.
-func (t *Task) DisplayName() string {
-	if t.Name != "" {
+func (t *Task) DisplayName() i18n.Text {
+	if !t.Name.IsZero() {
 		return t.Name
 	}
-	return t.Module
+	return i18n.Text{EN: t.Module}
 }

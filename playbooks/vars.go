@@ -5,6 +5,7 @@ import (
 	"maps"
 	"strings"
 
+	"patrol/i18n"
 	"patrol/inventory"
 	"patrol/module"
 )
@@ -123,23 +124,23 @@ func lines(s string) []string {
 // names the task's position and the argument.
 func (t *Task) ResolveArgs(vars map[string]any) (module.Args, error) {
 	if t.Spec == nil {
-		return nil, fmt.Errorf("%s: task %q has no module spec; build tasks with Load or Parse", t.Pos, t.DisplayName())
+		return nil, fmt.Errorf("%s: task %q has no module spec; build tasks with Load or Parse", t.Pos, t.DisplayName().EN)
 	}
 
 	args := module.Args{}
 	for name, raw := range t.Args {
 		arg, ok := t.Spec.Arg(name)
 		if !ok {
-			return nil, fmt.Errorf("%s: task %q: module %s has no argument %s", t.argPosition(name), t.DisplayName(), t.Module, name)
+			return nil, fmt.Errorf("%s: task %q: module %s has no argument %s", t.argPosition(name), t.DisplayName().EN, t.Module, name)
 		}
 
 		rendered, err := renderValue(raw, vars)
 		if err != nil {
-			return nil, fmt.Errorf("%s: task %q: argument %s: %w", t.argPosition(name), t.DisplayName(), name, err)
+			return nil, fmt.Errorf("%s: task %q: argument %s: %w", t.argPosition(name), t.DisplayName().EN, name, err)
 		}
 		value, err := convertArg(arg, rendered)
 		if err != nil {
-			return nil, fmt.Errorf("%s: task %q: argument %s of %s %w", t.argPosition(name), t.DisplayName(), name, t.Module, err)
+			return nil, fmt.Errorf("%s: task %q: argument %s of %s %w", t.argPosition(name), t.DisplayName().EN, name, t.Module, err)
 		}
 		args[name] = value
 	}
@@ -157,7 +158,7 @@ func (t *Task) ResolveArgs(vars map[string]any) (module.Args, error) {
 			continue
 		}
 		if arg.Required {
-			return nil, fmt.Errorf("%s: task %q: module %s needs argument %s", t.Pos, t.DisplayName(), t.Module, arg.Name)
+			return nil, fmt.Errorf("%s: task %q: module %s needs argument %s", t.Pos, t.DisplayName().EN, t.Module, arg.Name)
 		}
 	}
 	return args, nil
@@ -174,7 +175,7 @@ func (t *Task) EvalWhen(vars map[string]any) (bool, error) {
 
 	out, err := render(t.When, vars)
 	if err != nil {
-		return false, fmt.Errorf("%s: task %q: when %s: %w", t.whenPosition(), t.DisplayName(), t.When, err)
+		return false, fmt.Errorf("%s: task %q: when %s: %w", t.whenPosition(), t.DisplayName().EN, t.When, err)
 	}
 	switch strings.TrimSpace(out) {
 	case "true":
@@ -183,7 +184,7 @@ func (t *Task) EvalWhen(vars map[string]any) (bool, error) {
 		return false, nil
 	}
 	return false, fmt.Errorf("%s: task %q: when %s rendered %q, but it must give true or false; "+
-		"compare explicitly, such as eq .var \"value\"", t.whenPosition(), t.DisplayName(), t.When, out)
+		"compare explicitly, such as eq .var \"value\"", t.whenPosition(), t.DisplayName().EN, t.When, out)
 }
 
 // ExpandLoop returns the elements the task loops over, or nil when it has no
@@ -198,28 +199,33 @@ func (t *Task) ExpandLoop(vars map[string]any) ([]any, error) {
 
 	value, err := renderValue(t.Loop, vars)
 	if err != nil {
-		return nil, fmt.Errorf("%s: task %q: loop: %w", t.loopPosition(), t.DisplayName(), err)
+		return nil, fmt.Errorf("%s: task %q: loop: %w", t.loopPosition(), t.DisplayName().EN, err)
 	}
 	if s, ok := value.(string); ok {
 		parsed, err := fromJSON(s)
 		if err != nil {
 			return nil, fmt.Errorf("%s: task %q: loop gave the text %q, not a list; "+
-				"loop over a list variable, such as loop: .packages", t.loopPosition(), t.DisplayName(), s)
+				"loop over a list variable, such as loop: .packages", t.loopPosition(), t.DisplayName().EN, s)
 		}
 		value = parsed
 	}
 	items, err := listItems(value)
 	if err != nil {
-		return nil, fmt.Errorf("%s: task %q: loop %w; loop over a list variable, such as loop: .packages", t.loopPosition(), t.DisplayName(), err)
+		return nil, fmt.Errorf("%s: task %q: loop %w; loop over a list variable, such as loop: .packages", t.loopPosition(), t.DisplayName().EN, err)
 	}
 	return items, nil
 }
 
-// RenderName returns the task's name with templates rendered, such as
-// "install {{ .item }}" inside a loop. A name that fails to render is returned
-// as written, because a display name is not worth failing a task for.
-func (t *Task) RenderName(vars map[string]any) string {
+// RenderName returns the task's name in both languages with templates
+// rendered, such as "install {{ .item }}" inside a loop. A variant that fails
+// to render is returned as written, because a display name is not worth
+// failing a task for.
+func (t *Task) RenderName(vars map[string]any) i18n.Text {
 	name := t.DisplayName()
+	return i18n.Text{EN: renderName(name.EN, vars), ZH: renderName(name.ZH, vars)}
+}
+
+func renderName(name string, vars map[string]any) string {
 	if !hasTemplate(name) {
 		return name
 	}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"patrol/i18n"
 	"patrol/module"
 	"patrol/playbooks"
 	"patrol/transport"
@@ -23,10 +24,9 @@ func (r *run) runHost(ctx context.Context, play *playbooks.Play, hs *hostState) 
 	}
 	if err != nil {
 		hs.stopped = true
-		r.record(TaskResult{
-			Host: hs.host.Name, Play: play.Name, Task: "connect", Status: StatusUnreachable,
-			Err: err.Error(), Error: err, Start: r.opts.Now(),
-		})
+		tr := TaskResult{Host: hs.host.Name, Status: StatusUnreachable, Err: err.Error(), Error: err, Start: r.opts.Now()}
+		r.setNames(&tr, play.Name, connectTask)
+		r.record(tr)
 		return false
 	}
 
@@ -75,7 +75,8 @@ func (r *run) selectedByTags(play *playbooks.Play, task *playbooks.Task) bool {
 // worst status among its items.
 func (r *run) runTask(ctx context.Context, play *playbooks.Play, task *playbooks.Task, hs *hostState) string {
 	vars := r.vars(play, hs)
-	base := TaskResult{Host: hs.host.Name, Play: play.Name, Task: task.DisplayName(), Module: task.Module, Check: task.Spec.Check}
+	base := TaskResult{Host: hs.host.Name, Module: task.Module, Check: task.Spec.Check}
+	r.setNames(&base, play.Name, task.DisplayName())
 
 	if task.Loop == nil {
 		tr := r.runItem(ctx, play, task, hs, vars, base)
@@ -132,7 +133,7 @@ func (r *run) runTask(ctx context.Context, play *playbooks.Play, task *playbooks
 // result is named with the task's name rendered, such as "install {{ .item }}"
 // as "install nginx".
 func (r *run) runItem(ctx context.Context, play *playbooks.Play, task *playbooks.Task, hs *hostState, vars map[string]any, tr TaskResult) TaskResult {
-	tr.Task = task.RenderName(vars)
+	r.setNames(&tr, tr.PlayName, task.RenderName(vars))
 	tr.Start = r.opts.Now()
 	defer func() {
 		tr.Duration = r.opts.Now().Sub(tr.Start)
@@ -169,7 +170,7 @@ func (r *run) runItem(ctx context.Context, play *playbooks.Play, task *playbooks
 		CheckMode: r.opts.CheckMode,
 		Become:    r.become(play, task, hs),
 		State:     hs.state,
-		Log:       r.opts.Log.With("host", hs.host.Name, "task", task.DisplayName(), "module", task.Module),
+		Log:       r.opts.Log.With("host", hs.host.Name, "task", tr.Task, "module", task.Module),
 		Now:       r.opts.Now,
 		BaseDir:   r.opts.BaseDir,
 	}
@@ -198,6 +199,16 @@ func (r *run) runItem(ctx context.Context, play *playbooks.Play, task *playbooks
 			}
 		}
 	}
+}
+
+// connectTask names the result of a host that could not be connected to.
+var connectTask = i18n.T("connect", "连接")
+
+// setNames puts the play and task names into tr in both languages and in the
+// run's language.
+func (r *run) setNames(tr *TaskResult, play, task i18n.Text) {
+	tr.PlayName, tr.TaskName = play, task
+	tr.Play, tr.Task = play.In(r.opts.Lang), task.In(r.opts.Lang)
 }
 
 // callModule runs the module under the task's timeout. When that timeout ends

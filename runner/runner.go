@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"patrol/i18n"
 	"patrol/inventory"
 	"patrol/module"
 	"patrol/playbooks"
@@ -46,7 +47,10 @@ type Options struct {
 	SkipTags []string
 	// ExtraVars override every other variable.
 	ExtraVars map[string]any
-	Dial      Dialer
+	// Lang is the language of the play and task names in TaskResult.Play
+	// and Task. Empty means English.
+	Lang i18n.Lang
+	Dial Dialer
 	// StateDir keeps per-host state between runs (check.log offsets).
 	StateDir string
 	// BaseDir is the folder relative local paths in tasks are resolved
@@ -63,12 +67,17 @@ type Options struct {
 
 // TaskResult is the outcome of one task on one host (one loop item counts as one).
 type TaskResult struct {
-	Host   string
-	Play   string
-	Task   string
-	Module string
-	Status string
-	Result module.Result
+	Host string
+	// Play and Task are the names in Options.Lang, with templates rendered.
+	// PlayName and TaskName contain them in both languages, for a journal
+	// that a report in the other language reads again.
+	Play     string
+	Task     string
+	PlayName i18n.Text
+	TaskName i18n.Text
+	Module   string
+	Status   string
+	Result   module.Result
 	// Err is the error text of a task that could not run; Error is the error
 	// itself, for callers that print typed errors in the user's language.
 	Err      string
@@ -208,7 +217,7 @@ func newRun(opts Options) (*run, error) {
 	for _, play := range opts.Playbook.Plays {
 		hosts, err := opts.Inventory.Select(play.Hosts)
 		if err != nil {
-			return nil, fmt.Errorf("%s: play %q hosts %q: %w", play.Pos, play.Name, play.Hosts, err)
+			return nil, fmt.Errorf("%s: play %q hosts %q: %w", play.Pos, play.Name.EN, play.Hosts, err)
 		}
 		var chosen []*inventory.Host
 		for _, h := range hosts {
@@ -235,7 +244,7 @@ func (r *run) runPlay(ctx context.Context, play *playbooks.Play, hosts []*invent
 		}
 		failed := r.runBatch(ctx, play, batch)
 		if exceedsFailLimit(play, failed, len(batch)) {
-			r.opts.Log.Warn("run stopped: batch failures over the play's limit", "play", play.Name, "failed", failed, "batch", len(batch))
+			r.opts.Log.Warn("run stopped: batch failures over the play's limit", "play", play.Name.In(r.opts.Lang), "failed", failed, "batch", len(batch))
 			return false
 		}
 	}

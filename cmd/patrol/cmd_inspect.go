@@ -207,6 +207,12 @@ func (a *app) writeReport(path string, kind report.Kind, hosts []*inventory.Host
 	if err != nil {
 		return "", fmt.Errorf("read journal %s: %w", path, err)
 	}
+	lang := a.reportLang()
+	for i := range records {
+		// The journal has the names in the run's language, and in both
+		// languages where the playbook gave both. The report shows its own.
+		records[i].Play, records[i].Task = records[i].PlayIn(lang), records[i].TaskIn(lang)
+	}
 	in := report.FromJournal(header, records, end, hosts, checkTitles(reg))
 	if kind != "" {
 		in.Kind = kind
@@ -220,7 +226,7 @@ func (a *app) writeReport(path string, kind report.Kind, hosts []*inventory.Host
 		day := header.StartedAt.In(shanghai()).Format("2006-01-02")
 		dir = filepath.Join("reports", day+"-"+string(in.Kind))
 	}
-	if _, err := report.Write(dir, in, a.reportLang()); err != nil {
+	if _, err := report.Write(dir, in, lang); err != nil {
 		return "", fmt.Errorf("%s: %w", msgReport.In(a.lang), err)
 	}
 	if abs, err := filepath.Abs(dir); err == nil {

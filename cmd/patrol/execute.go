@@ -16,6 +16,7 @@ import (
 
 	"patrol/builtin"
 	"patrol/checks"
+	"patrol/i18n"
 	"patrol/inventory"
 	"patrol/journal"
 	"patrol/module"
@@ -104,6 +105,7 @@ func (a *app) executeThen(ctx context.Context, book *playbooks.Playbook, inv *in
 		Tags:      a.tags,
 		SkipTags:  a.skipTags,
 		ExtraVars: extra,
+		Lang:      a.lang,
 		Dial:      a.dialer(inv),
 		StateDir:  filepath.Join(home, "state"),
 		BaseDir:   playbookDir(book),
@@ -202,6 +204,8 @@ func journalRecord(tr runner.TaskResult) journal.Record {
 		Host:     tr.Host,
 		Play:     tr.Play,
 		Task:     tr.Task,
+		PlayName: bilingual(tr.PlayName),
+		TaskName: bilingual(tr.TaskName),
 		Module:   tr.Module,
 		Status:   journal.Status(tr.Status),
 		Changed:  tr.Result.Changed,
@@ -210,6 +214,16 @@ func journalRecord(tr runner.TaskResult) journal.Record {
 		Msg:      msg,
 		Findings: tr.Result.Findings,
 	}
+}
+
+// bilingual returns name when it has a Chinese form, else the zero Text, so
+// that the journal and JSON lines carry a name's languages only when the
+// playbook gave both.
+func bilingual(name i18n.Text) i18n.Text {
+	if name.ZH == "" {
+		return i18n.Text{}
+	}
+	return name
 }
 
 func runStatus(s *runner.Summary) journal.RunStatus {

@@ -18,9 +18,13 @@ import (
 
 // jsonResult is the line --output json prints for each task result.
 type jsonResult struct {
-	Host       string           `json:"host"`
+	Host string `json:"host"`
+	// Play and Task are the names in the run's language. PlayName and
+	// TaskName give both languages when the playbook gave both.
 	Play       string           `json:"play"`
 	Task       string           `json:"task"`
+	PlayName   i18n.Text        `json:"play_name,omitzero"`
+	TaskName   i18n.Text        `json:"task_name,omitzero"`
 	Module     string           `json:"module"`
 	Status     string           `json:"status"`
 	Changed    bool             `json:"changed"`
@@ -44,6 +48,7 @@ func (a *app) printResult(tr runner.TaskResult) {
 	if a.output == "json" {
 		line, _ := json.Marshal(jsonResult{
 			Host: tr.Host, Play: tr.Play, Task: tr.Task, Module: tr.Module, Status: tr.Status,
+			PlayName: bilingual(tr.PlayName), TaskName: bilingual(tr.TaskName),
 			Changed: tr.Result.Changed, RC: tr.Result.RC, Msg: tr.Result.Msg, Error: tr.Err,
 			Stdout: tr.Result.Stdout, Stderr: tr.Result.Stderr, Findings: tr.Result.Findings,
 			DurationMS: tr.Duration.Milliseconds(),
