@@ -164,16 +164,28 @@ func (pr *patchRun) checkServices(ctx context.Context, whenEN, whenZH string) (i
 			"cannot read the state of services %[1]s on %[2]s %[3]s: %[5]s",
 			"%[4]s无法读取 %[2]s 上服务 %[1]s 的状态：%[5]s", strings.Join(names, ", "), pr.s.host.Name, whenEN, whenZH, errorText(err).EN)}
 	}
-	var down []string
+	var missing, down []string
 	for _, st := range states {
-		if !st.Running {
+		switch {
+		case st.State == "not-found" || st.State == "NotFound":
+			missing = append(missing, st.Name)
+		case !st.Running:
 			down = append(down, st.Name+" ("+st.State+")")
 		}
 	}
+	var problems []i18n.Text
+	if len(missing) > 0 {
+		problems = append(problems, msg(
+			"services not found on %[1]s: %[2]s; correct the name in the catalog's stop_services or in the host variable patch_services",
+			"%[1]s 上找不到服务：%[2]s；请改正补丁台账 stop_services 或主机变量 patch_services 中的服务名", pr.s.host.Name, strings.Join(missing, ", ")))
+	}
 	if len(down) > 0 {
-		return i18n.Text{}, &StepError{Text: msg(
+		problems = append(problems, msg(
 			"services not running on %[1]s %[2]s: %[4]s",
-			"%[3]s %[1]s 上的服务未运行：%[4]s", pr.s.host.Name, whenEN, whenZH, strings.Join(down, ", "))}
+			"%[3]s %[1]s 上的服务未运行：%[4]s", pr.s.host.Name, whenEN, whenZH, strings.Join(down, ", ")))
+	}
+	if len(problems) > 0 {
+		return i18n.Text{}, &StepError{Text: joinTexts(problems)}
 	}
 	return msg("services running: %s", "服务运行中：%s", strings.Join(names, ", ")), nil
 }

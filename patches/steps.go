@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -147,12 +148,19 @@ func (pr *patchRun) fail(text i18n.Text) bool {
 	return false
 }
 
-// undo rolls back a patch whose install or checks failed, starts the services
-// it stopped, and fails the patch. An interrupted run rolls nothing back: the
-// next run finds out from the query what is installed.
+// undo rolls back a patch whose install or checks failed, with the patch's
+// services stopped as for the install, then starts them and fails the patch.
+// An interrupted run rolls nothing back: the next run finds out from the
+// query what is installed.
 func (pr *patchRun) undo(ctx context.Context) bool {
 	if ctx.Err() != nil {
 		return pr.fail(i18n.T("interrupted", "已中断"))
+	}
+	if !pr.p.Rollback.None && len(pr.stopped) < len(pr.p.StopServices) {
+		// The rollback replaces the files the install replaced, so the
+		// services started since the install are stopped again. A failed
+		// stop is recorded, and the rollback still runs.
+		pr.run(ctx, StepStopServices, pr.stopServices)
 	}
 	rolledBack := pr.rollback(ctx)
 	pr.restartServices(ctx)
@@ -272,18 +280,28 @@ func uniqueBase(seen map[string]bool, i int, p string) string {
 	return base
 }
 
+// stopServices stops the patch's services that this run has not stopped
+// yet: all of them before the install, and before a rollback those started
+// after the install.
 func (pr *patchRun) stopServices(ctx context.Context) (StepStatus, i18n.Text, string, error) {
 	if len(pr.p.StopServices) == 0 {
 		return StatusSkipped, i18n.T("the patch stops no services", "该补丁无需停止服务"), "", nil
 	}
+	var stopped []string
 	for _, name := range pr.p.StopServices {
+		if slices.Contains(pr.stopped, name) {
+			continue
+		}
 		if err := pr.s.ops.stopService(ctx, pr.s, name); err != nil {
 			return "", i18n.Text{}, "", err
 		}
 		pr.stopped = append(pr.stopped, name)
+		stopped = append(stopped, name)
 	}
-	list := strings.Join(pr.stopped, ", ")
-	return StatusChanged, msg("stopped %s", "已停止 %s", list), "", nil
+	if len(stopped) == 0 {
+		return StatusSkipped, msg("already stopped: %s", "已处于停止状态：%s", strings.Join(pr.stopped, ", ")), "", nil
+	}
+	return StatusChanged, msg("stopped %s", "已停止 %s", strings.Join(stopped, ", ")), "", nil
 }
 
 func (pr *patchRun) install(ctx context.Context) (StepStatus, i18n.Text, Outcome, error) {
