@@ -44,6 +44,11 @@ type ApplyOptions struct {
 	Check bool
 	// Owner is the owner line of the run's host locks; see LockOwner.
 	Owner string
+	// Unfinished is where the newest unfinished apply run stopped (see
+	// PreviousStops). A patch that run installed on a host but did not
+	// finish checking is checked again instead of skipped as installed, and
+	// production waits for those checks on the staging host.
+	Unfinished []Stop
 	// OnStep receives every step record, one call at a time.
 	OnStep func(StepEvent)
 	Log    *slog.Logger
@@ -133,6 +138,7 @@ func Apply(ctx context.Context, opts ApplyOptions) (*ApplySummary, error) {
 	}
 
 	plans := r.plan(queried)
+	markUnchecked(plans, opts.Unfinished)
 	selected := map[string]bool{}
 	for _, h := range opts.Hosts {
 		selected[h.Name] = true
@@ -156,6 +162,26 @@ func Apply(ctx context.Context, opts ApplyOptions) (*ApplySummary, error) {
 	r.runPhase(ctx, PhaseStaging, sched.Staging)
 	r.runPhase(ctx, PhaseProduction, sched.Production)
 	return r.summary(ctx), nil
+}
+
+// markUnchecked marks as StateUnchecked each patch that a host has now and
+// that an interrupted run was installing or checking when it stopped there.
+func markUnchecked(plans []HostPlan, stops []Stop) {
+	for _, st := range stops {
+		if st.Patch == "" || st.Running || !st.Installing {
+			continue
+		}
+		for i := range plans {
+			if plans[i].Host != st.Host {
+				continue
+			}
+			for j := range plans[i].Items {
+				if it := &plans[i].Items[j]; it.Patch == st.Patch && it.State == StateInstalled {
+					it.State = StateUnchecked
+				}
+			}
+		}
+	}
 }
 
 func newApplyRun(opts ApplyOptions) *applyRun {

@@ -173,7 +173,6 @@ func errorOutput(err error) (string, int) {
 	return "", 0
 }
 
-// sizeText formats a byte count for messages, in binary units.
 // rateText returns " @ 1.2 MiB/s" for n bytes sent in d, or nothing when
 // either is zero. A copy over a slow link then shows how slow it was.
 func rateText(n int64, d time.Duration) string {
@@ -183,6 +182,7 @@ func rateText(n int64, d time.Duration) string {
 	return " @ " + sizeText(int64(float64(n)/d.Seconds())) + "/s"
 }
 
+// sizeText formats a byte count for messages, in binary units.
 func sizeText(n int64) string {
 	const unit = 1024
 	if n < unit {

@@ -176,8 +176,8 @@ func (pr *patchRun) checkServices(ctx context.Context, whenEN, whenZH string) (i
 	var problems []i18n.Text
 	if len(missing) > 0 {
 		problems = append(problems, msg(
-			"services not found on %[1]s: %[2]s; correct the name in the catalog's stop_services or in the host variable patch_services",
-			"%[1]s 上找不到服务：%[2]s；请改正补丁台账 stop_services 或主机变量 patch_services 中的服务名", pr.s.host.Name, strings.Join(missing, ", ")))
+			"services not found on %[1]s %[2]s: %[4]s; correct the name in the catalog's stop_services or in the host variable patch_services",
+			"%[3]s %[1]s 上找不到服务：%[4]s；请改正补丁台账 stop_services 或主机变量 patch_services 中的服务名", pr.s.host.Name, whenEN, whenZH, strings.Join(missing, ", ")))
 	}
 	if len(down) > 0 {
 		problems = append(problems, msg(

@@ -27,6 +27,10 @@ const (
 	StateInstalled State = "installed"
 	// StateUnknown means the host's installed list could not be read.
 	StateUnknown State = "unknown"
+	// StateUnchecked means the host has the patch, but the apply run that
+	// installed it stopped before it verified and post-checked it. Only
+	// Apply sets it, from ApplyOptions.Unfinished.
+	StateUnchecked State = "unchecked"
 )
 
 // HostPlan is the plan for one host: the patches that apply to it.

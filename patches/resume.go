@@ -24,6 +24,9 @@ type Stop struct {
 	// Running means the run is still going, so it has not stopped but is
 	// at Step now.
 	Running bool
+	// Installing means the run had started to install Patch, so the host
+	// may have it without the checks that follow the install.
+	Installing bool
 }
 
 // Text describes the stop for people, with the step's display name in
@@ -72,6 +75,12 @@ func Stops(h journal.Header, records []journal.Record, end *journal.End) []Stop 
 		return nil
 	}
 	last := map[string]journal.Record{}
+	// undoing holds, per host, the patch whose install or checks failed and
+	// that the run was rolling back when its records end.
+	undoing := map[string]string{}
+	// installing holds, per host, the patch whose install step the run
+	// recorded.
+	installing := map[string]string{}
 	var order []string
 	for _, rec := range records {
 		if rec.Module != JournalModule || rec.Task == string(StepRefused) {
@@ -79,6 +88,14 @@ func Stops(h journal.Header, records []journal.Record, end *journal.End) []Stop 
 		}
 		if _, seen := last[rec.Host]; !seen {
 			order = append(order, rec.Host)
+		}
+		if prev, ok := last[rec.Host]; ok && prev.Play == rec.Play && prev.Status == journal.StatusFailed && Step(prev.Task) != StepPatch {
+			undoing[rec.Host] = rec.Play
+		} else if undoing[rec.Host] != rec.Play {
+			delete(undoing, rec.Host)
+		}
+		if Step(rec.Task) == StepInstall {
+			installing[rec.Host] = rec.Play
 		}
 		last[rec.Host] = rec
 	}
@@ -92,6 +109,10 @@ func Stops(h journal.Header, records []journal.Record, end *journal.End) []Stop 
 			continue
 		case rec.Status == journal.StatusFailed || rec.Status == journal.StatusUnreachable:
 			// It stopped at the step that failed.
+		case undoing[host] == patch && patch != "":
+			// The steps after a failure are those of undo: stop the
+			// services again, roll back, start them, record the result.
+			step = undoStep(step)
 		case step == StepConnect || (step == StepQuery && patch == ""):
 			// The host had no work, or the run never started on it.
 			continue
@@ -103,10 +124,23 @@ func Stops(h journal.Header, records []journal.Record, end *journal.End) []Stop 
 				step = next
 			}
 		}
-		stops = append(stops, Stop{RunID: h.RunID, Host: host, Patch: patch, Step: step})
+		installed := patch != "" && (installing[host] == patch || step == StepInstall)
+		stops = append(stops, Stop{RunID: h.RunID, Host: host, Patch: patch, Step: step, Installing: installed})
 	}
 	slices.SortStableFunc(stops, func(a, b Stop) int { return cmp.Compare(a.Host, b.Host) })
 	return stops
+}
+
+// undoStep returns the step that follows step while a failed patch is
+// undone.
+func undoStep(step Step) Step {
+	switch step {
+	case StepStopServices:
+		return StepRollback
+	case StepRollback:
+		return StepStartServices
+	}
+	return StepPatch
 }
 
 // PreviousStops returns where the newest unfinished apply run in dir stopped,

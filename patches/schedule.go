@@ -96,7 +96,7 @@ func BuildSchedule(in ScheduleInput) Schedule {
 func stagingWork(cat *Catalog, h *inventory.Host, hp HostPlan) *HostWork {
 	w := &HostWork{Host: h}
 	for _, it := range hp.Items {
-		if it.State == StateMissing {
+		if it.State == StateMissing || it.State == StateUnchecked {
 			w.Items = append(w.Items, WorkItem{Patch: cat.Patch(it.Patch), Plan: it})
 		}
 	}
@@ -110,19 +110,27 @@ func stagingWork(cat *Catalog, h *inventory.Host, hp HostPlan) *HostWork {
 // host of its system.
 func productionWork(in ScheduleInput, h *inventory.Host, hp HostPlan, plans map[string]HostPlan) (*HostWork, []Refusal) {
 	var refused []Refusal
-	var missing []PlanItem
+	var missing, unchecked []PlanItem
 	for _, it := range hp.Items {
 		switch it.State {
 		case StateMissing:
 			missing = append(missing, it)
+		case StateUnchecked:
+			// The host has the patch already, so only its checks are left,
+			// whatever the staging host's state.
+			unchecked = append(unchecked, it)
 		case StateUnknown:
 			refused = append(refused, Refusal{Host: h.Name, Patch: it.Patch, Text: msg(
 				"cannot tell whether %s has patch %s, because its installed list for that kind of patch could not be read",
 				"无法判断 %s 是否已安装补丁 %s，因为读取不到该类补丁的安装列表", h.Name, it.Patch)})
 		}
 	}
+	w := &HostWork{Host: h}
+	for _, it := range unchecked {
+		w.Items = append(w.Items, WorkItem{Patch: in.Catalog.Patch(it.Patch), Plan: it})
+	}
 	if len(missing) == 0 {
-		return nil, refused
+		return workOrNil(w), refused
 	}
 
 	staging := in.StagingBySystem[h.System]
@@ -130,10 +138,10 @@ func productionWork(in ScheduleInput, h *inventory.Host, hp HostPlan, plans map[
 		for _, it := range missing {
 			refused = append(refused, Refusal{Host: h.Name, Patch: it.Patch, Text: noStagingText(h)})
 		}
-		return nil, refused
+		return workOrNil(w), refused
 	}
 
-	w := &HostWork{Host: h, StagingHost: staging.Name}
+	w.StagingHost = staging.Name
 	stagingPlan, queried := plans[staging.Name]
 	for _, it := range missing {
 		state, ok := StateMissing, false
@@ -156,9 +164,13 @@ func productionWork(in ScheduleInput, h *inventory.Host, hp HostPlan, plans map[
 				"补丁 %s 未安装到 %s：它不适用于系统 %[4]s 的测试主机 %[3]s，无法先在其上测试；请使测试主机与生产主机一致（os、软件包、oracle_home）", it.Patch, h.Name, staging.Name, h.System)})
 		case state == StateInstalled:
 			w.Items = append(w.Items, item)
-		case state == StateMissing && in.Selected[staging.Name]:
+		case (state == StateMissing || state == StateUnchecked) && in.Selected[staging.Name]:
 			item.AfterStaging = true
 			w.Items = append(w.Items, item)
+		case state == StateUnchecked:
+			refused = append(refused, Refusal{Host: h.Name, Patch: it.Patch, Text: msg(
+				"patch %s is not installed on %s: the staging host %s of system %s has it, but the apply run that installed it stopped before checking it; add %[3]s to --limit so this run checks it there first",
+				"补丁 %s 未安装到 %s：系统 %[4]s 的测试主机 %[3]s 已安装该补丁，但安装它的运行在检查前中断；请把 %[3]s 加入 --limit，让本次运行先在其上完成检查", it.Patch, h.Name, staging.Name, h.System)})
 		case state == StateMissing:
 			refused = append(refused, Refusal{Host: h.Name, Patch: it.Patch, Text: msg(
 				"patch %s is not installed on %s: it is not yet on the staging host %s of system %s, which --limit leaves out; add %[3]s to --limit so it gets the patch first",
@@ -169,10 +181,15 @@ func productionWork(in ScheduleInput, h *inventory.Host, hp HostPlan, plans map[
 				"补丁 %s 未安装到 %s：无法判断测试主机 %s 是否已安装", it.Patch, h.Name, staging.Name)})
 		}
 	}
+	return workOrNil(w), refused
+}
+
+// workOrNil returns nil for work without items.
+func workOrNil(w *HostWork) *HostWork {
 	if len(w.Items) == 0 {
-		return nil, refused
+		return nil
 	}
-	return w, refused
+	return w
 }
 
 func noStagingText(h *inventory.Host) i18n.Text {

@@ -138,6 +138,45 @@ func TestBuildScheduleGatesOnStaging(t *testing.T) {
 		}
 	})
 
+	t.Run("unchecked after an interrupted run", func(t *testing.T) {
+		// hotel-test and hotel-1 have the patch from a run killed before it
+		// checked them.
+		installedOn := map[string]*Installed{"hotel-test": patched, "hotel-1": patched, "seal-test": old, "seal-1": old, "seal-2": old, "ent-1": old, "nosys": old}
+		unchecked := Plan(PlanInput{Catalog: cat, Hosts: hosts, Installed: installedOn, Calendar: workday.Default(), Now: time.Now()})
+		markUnchecked(unchecked, []Stop{
+			{Host: "hotel-test", Patch: "app-1.1", Step: StepVerify, Installing: true},
+			{Host: "hotel-1", Patch: "app-1.1", Step: StepPostCheck, Installing: true},
+			// A run that stopped before the install leaves no unchecked patch.
+			{Host: "seal-1", Patch: "app-1.1", Step: StepCopy},
+		})
+
+		all := map[string]bool{"hotel-test": true, "hotel-1": true}
+		s := BuildSchedule(ScheduleInput{Catalog: cat, Plans: unchecked, Hosts: byName, Selected: all, StagingBySystem: StagingHosts(hosts), Serial: 1})
+		if got := batchNames(s.Staging); !slices.EqualFunc(got, [][]string{{"hotel-test"}}, slices.Equal) {
+			t.Errorf("staging batches %v, want [[hotel-test]] to check the patch again", got)
+		}
+		if got := batchNames(s.Production); !slices.EqualFunc(got, [][]string{{"hotel-1"}}, slices.Equal) {
+			t.Errorf("production batches %v, want [[hotel-1]] to check the patch again", got)
+		}
+		if len(s.Production) == 1 && s.Production[0][0].Items[0].Plan.State != StateUnchecked {
+			t.Errorf("hotel-1 item state = %s, want unchecked", s.Production[0][0].Items[0].Plan.State)
+		}
+
+		// A production host that still lacks the patch waits for the staging
+		// host's checks, and is refused when --limit leaves it out.
+		installedOn["hotel-1"] = old
+		unchecked = Plan(PlanInput{Catalog: cat, Hosts: hosts, Installed: installedOn, Calendar: workday.Default(), Now: time.Now()})
+		markUnchecked(unchecked, []Stop{{Host: "hotel-test", Patch: "app-1.1", Step: StepInstall, Installing: true}})
+		s = BuildSchedule(ScheduleInput{Catalog: cat, Plans: unchecked, Hosts: byName, Selected: all, StagingBySystem: StagingHosts(hosts), Serial: 1})
+		if len(s.Production) != 1 || !s.Production[0][0].Items[0].AfterStaging {
+			t.Errorf("production %v, want hotel-1 after the staging host's checks", batchNames(s.Production))
+		}
+		s = BuildSchedule(ScheduleInput{Catalog: cat, Plans: unchecked, Hosts: byName, Selected: map[string]bool{"hotel-1": true}, StagingBySystem: StagingHosts(hosts), Serial: 1})
+		if len(s.Production) != 0 || len(s.Refused) != 1 || !strings.Contains(s.Refused[0].Text.EN, "stopped before checking it; add hotel-test to --limit") {
+			t.Errorf("schedule = %+v, want hotel-1 refused until hotel-test is checked", s)
+		}
+	})
+
 	t.Run("staging not queried", func(t *testing.T) {
 		var without []HostPlan
 		for _, hp := range plans {
@@ -250,8 +289,8 @@ func TestStopsOfInterruptedRun(t *testing.T) {
 	got := Stops(h, records, nil)
 
 	want := []Stop{
-		{RunID: "R1", Host: "a", Patch: "P1", Step: StepInstall},
-		{RunID: "R1", Host: "b", Patch: "P1", Step: StepInstall},
+		{RunID: "R1", Host: "a", Patch: "P1", Step: StepInstall, Installing: true},
+		{RunID: "R1", Host: "b", Patch: "P1", Step: StepInstall, Installing: true},
 		{RunID: "R1", Host: "c", Step: StepQuery},
 	}
 	if !slices.Equal(got, want) {
@@ -292,5 +331,79 @@ func TestParseDFAvailable(t *testing.T) {
 		if _, err := parseDFAvailable([]byte(bad)); err == nil {
 			t.Errorf("parseDFAvailable(%q) accepted", bad)
 		}
+	}
+}
+
+// TestStopsDuringUndo reads runs killed while they undid a patch that failed
+// after its install: the stop names the undo step that did not finish, and
+// says that the host may have the patch.
+func TestStopsDuringUndo(t *testing.T) {
+	h := journal.Header{RunID: "R2", Args: []string{"patch", "apply"}}
+	rec := func(host, patch string, step Step, status journal.Status) journal.Record {
+		return journal.Record{Host: host, Play: patch, Task: string(step), Module: JournalModule, Status: status}
+	}
+	installed := func(host string) []journal.Record {
+		return []journal.Record{
+			rec(host, "", StepLock, journal.StatusOK),
+			rec(host, "P1", StepQuery, journal.StatusOK),
+			rec(host, "P1", StepPreCheck, journal.StatusOK),
+			rec(host, "P1", StepCopy, journal.StatusChanged),
+			rec(host, "P1", StepStopServices, journal.StatusChanged),
+			rec(host, "P1", StepInstall, journal.StatusChanged),
+			rec(host, "P1", StepReboot, journal.StatusSkipped),
+			rec(host, "P1", StepStartServices, journal.StatusChanged),
+		}
+	}
+	var records []journal.Record
+	// f: killed after the services were stopped again for the rollback.
+	records = append(records, installed("f")...)
+	records = append(records,
+		rec("f", "P1", StepVerify, journal.StatusOK),
+		rec("f", "P1", StepPostCheck, journal.StatusFailed),
+		rec("f", "P1", StepStopServices, journal.StatusChanged))
+	// g: killed after the rollback, before the services started.
+	records = append(records, installed("g")...)
+	records = append(records,
+		rec("g", "P1", StepVerify, journal.StatusFailed),
+		rec("g", "P1", StepStopServices, journal.StatusChanged),
+		rec("g", "P1", StepRollback, journal.StatusChanged))
+	// k: killed after the services started again, before the result.
+	records = append(records, installed("k")...)
+	records = append(records,
+		rec("k", "P1", StepPostCheck, journal.StatusFailed),
+		rec("k", "P1", StepStopServices, journal.StatusChanged),
+		rec("k", "P1", StepRollback, journal.StatusFailed),
+		rec("k", "P1", StepStartServices, journal.StatusChanged))
+	// m: the stop before the rollback failed, and the run was killed.
+	records = append(records, installed("m")...)
+	records = append(records,
+		rec("m", "P1", StepPostCheck, journal.StatusFailed),
+		rec("m", "P1", StepStopServices, journal.StatusFailed))
+	// n: a pre-check failed; nothing was installed.
+	records = append(records,
+		rec("n", "", StepLock, journal.StatusOK),
+		rec("n", "P1", StepQuery, journal.StatusOK),
+		rec("n", "P1", StepPreCheck, journal.StatusFailed))
+	// p: P1 finished; the run was killed while it copied P2.
+	records = append(records, installed("p")...)
+	records = append(records,
+		rec("p", "P1", StepVerify, journal.StatusOK),
+		rec("p", "P1", StepPostCheck, journal.StatusOK),
+		rec("p", "P1", StepPatch, journal.StatusChanged),
+		rec("p", "P2", StepQuery, journal.StatusOK),
+		rec("p", "P2", StepPreCheck, journal.StatusOK))
+
+	got := Stops(h, records, nil)
+
+	want := []Stop{
+		{RunID: "R2", Host: "f", Patch: "P1", Step: StepRollback, Installing: true},
+		{RunID: "R2", Host: "g", Patch: "P1", Step: StepStartServices, Installing: true},
+		{RunID: "R2", Host: "k", Patch: "P1", Step: StepPatch, Installing: true},
+		{RunID: "R2", Host: "m", Patch: "P1", Step: StepStopServices, Installing: true},
+		{RunID: "R2", Host: "n", Patch: "P1", Step: StepPreCheck},
+		{RunID: "R2", Host: "p", Patch: "P2", Step: StepCopy},
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("Stops =\n%+v\nwant\n%+v", got, want)
 	}
 }

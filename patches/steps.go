@@ -30,7 +30,10 @@ type patchRun struct {
 	before *Installed
 	// stopped are the services this patch stopped and has not yet started.
 	stopped []string
-	files   copiedFiles
+	// unchecked marks a patch that an interrupted run installed on the host
+	// without finishing its checks (StateUnchecked).
+	unchecked bool
+	files     copiedFiles
 }
 
 // copiedFiles are the paths on the host of a patch's files.
@@ -43,7 +46,8 @@ type copiedFiles struct {
 // verified. An installed patch is skipped, which is what makes a second run
 // after an interrupted one safe.
 func (s *hostSession) applyPatch(ctx context.Context, phase Phase, it WorkItem, stagingHost string) bool {
-	pr := &patchRun{s: s, phase: phase, p: it.Patch, inst: s.installers[it.Patch.Method], started: time.Now(), stagingHost: stagingHost}
+	pr := &patchRun{s: s, phase: phase, p: it.Patch, inst: s.installers[it.Patch.Method], started: time.Now(), stagingHost: stagingHost,
+		unchecked: it.Plan.State == StateUnchecked}
 	if pr.inst == nil {
 		pr.emit(StepQuery, StatusFailed, msg("host %s has no installer for method %s", "主机 %s 没有方法 %s 的安装程序", s.host.Name, pr.p.Method), "", 0, 0)
 		return pr.fail(msg("patch %s cannot be installed on %s", "补丁 %s 无法安装到 %s", pr.p.ID, s.host.Name))
@@ -53,6 +57,8 @@ func (s *hostSession) applyPatch(ctx context.Context, phase Phase, it WorkItem, 
 	switch {
 	case err != nil:
 		return pr.fail(errorText(err))
+	case already && pr.unchecked:
+		return pr.finishUnchecked(ctx)
 	case already:
 		pr.emit(StepPatch, StatusOK, msg("patch %s is already installed", "补丁 %s 已安装", pr.p.ID), "", 0, 0)
 		return true
@@ -106,6 +112,55 @@ func (s *hostSession) applyPatch(ctx context.Context, phase Phase, it WorkItem, 
 	return true
 }
 
+// finishUnchecked completes a patch that an interrupted run installed but
+// did not finish checking. It starts the patch's services, which that run
+// may have left stopped (starting a running service changes nothing), then
+// verifies and post-checks the patch. This run did not record the host's
+// state from before the install, so a patch that fails these checks is not
+// rolled back but left for a person, and later hosts do not get it.
+func (pr *patchRun) finishUnchecked(ctx context.Context) bool {
+	if pr.s.r.opts.Check {
+		pr.emit(StepVerify, StatusWould, msg(
+			"would start the services %s and verify and post-check patch %s again: an interrupted run installed it but did not finish checking it",
+			"将启动服务 %s，并重新验证和后检补丁 %s：上次中断的运行已安装它，但未完成检查", serviceList(pr.p.StopServices), pr.p.ID), "", 0, 0)
+		return true
+	}
+
+	pr.stopped = uniqueServices(pr.p.StopServices)
+	if !pr.run(ctx, StepStartServices, pr.startServices) || !pr.run(ctx, StepVerify, pr.verify) || !pr.run(ctx, StepPostCheck, pr.postCheck) {
+		pr.restartServices(ctx)
+		return pr.fail(msg(
+			"patch %s is on %s, installed by an interrupted run, and failed its checks; this run did not install it and has no record of the host before it, so it was not rolled back: roll it back by hand as the catalog describes, then run again",
+			"补丁 %s 已由中断的运行安装到 %s，但检查未通过；本次运行未安装它，也没有安装前的主机状态，因此未回退：请按补丁台账的说明手工回退后再运行", pr.p.ID, pr.s.host.Name))
+	}
+
+	pr.s.r.mu.Lock()
+	res := pr.s.r.resultLocked(pr.s.host.Name)
+	res.Installed = append(res.Installed, pr.p.ID)
+	pr.s.r.mu.Unlock()
+	pr.emit(StepPatch, StatusOK, msg("patch %s, installed by an interrupted run, is now verified", "补丁 %s 由中断的运行安装，现已验证", pr.p.ID), "", 0, time.Since(pr.started))
+	return true
+}
+
+// serviceList names services for a message, or "-" for none.
+func serviceList(names []string) string {
+	if len(names) == 0 {
+		return "-"
+	}
+	return strings.Join(names, ", ")
+}
+
+// uniqueServices returns names without repeats, in their order.
+func uniqueServices(names []string) []string {
+	var out []string
+	for _, n := range names {
+		if !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
 // stepFunc does one step and returns its status and message; an error fails
 // the step.
 type stepFunc func(ctx context.Context) (StepStatus, i18n.Text, string, error)
@@ -154,15 +209,34 @@ func (pr *patchRun) fail(text i18n.Text) bool {
 // query what is installed.
 func (pr *patchRun) undo(ctx context.Context) bool {
 	if ctx.Err() != nil {
+		// The install or a check was cut off, so the state of the patch is
+		// unknown: nothing is rolled back or started.
+		if len(pr.stopped) > 0 {
+			return pr.fail(msg("interrupted; the services %s stay stopped because the install did not finish: look at the host, then start them",
+				"已中断；安装未完成，服务 %s 保持停止：请检查主机后再启动", strings.Join(pr.stopped, ", ")))
+		}
 		return pr.fail(i18n.T("interrupted", "已中断"))
 	}
-	if !pr.p.Rollback.None && len(pr.stopped) < len(pr.p.StopServices) {
+	if !pr.p.Rollback.None && pr.startedSince() {
 		// The rollback replaces the files the install replaced, so the
 		// services started since the install are stopped again. A failed
 		// stop is recorded, and the rollback still runs.
 		pr.run(ctx, StepStopServices, pr.stopServices)
 	}
+	if ctx.Err() != nil {
+		// The host still has the patch as it was before undo began, so its
+		// services start again. A later run checks the patch again.
+		pr.restartServices(ctx)
+		return pr.fail(msg("patch %s failed on %s, and the run was interrupted before the rollback: the patch stays installed; run again to check it again, or roll it back by hand",
+			"补丁 %s 在 %s 上失败，运行在回退前被中断：补丁仍保持安装；请再次运行以重新检查，或手工回退", pr.p.ID, pr.s.host.Name))
+	}
 	rolledBack := pr.rollback(ctx)
+	if !rolledBack && ctx.Err() != nil {
+		// A rollback cut off part way leaves the patch in an unknown state,
+		// so its services are not started on it.
+		return pr.fail(msg("the rollback of patch %s on %s was interrupted; the services %s stay stopped: look at the host, then start them",
+			"补丁 %s 在 %s 上的回退被中断；服务 %s 保持停止：请检查主机后再启动", pr.p.ID, pr.s.host.Name, serviceList(pr.stopped)))
+	}
 	pr.restartServices(ctx)
 	if rolledBack {
 		return pr.fail(msg("patch %s failed on %s and was rolled back", "补丁 %s 在 %s 上失败，已回退", pr.p.ID, pr.s.host.Name))
@@ -186,6 +260,10 @@ func (pr *patchRun) queryBefore(ctx context.Context) (bool, error) {
 		text := msg("already installed", "已安装")
 		if !at.IsZero() {
 			text = msg("already installed at %s", "已于 %s 安装", at.Format("2006-01-02 15:04"))
+		}
+		if pr.unchecked {
+			text = joinTexts([]i18n.Text{text, i18n.T("the interrupted run that installed it did not finish checking it, so this run checks it",
+				"安装它的运行中断，未完成检查，由本次运行检查")})
 		}
 		pr.emit(StepQuery, StatusSkipped, text, "", 0, time.Since(start))
 		return true, nil
@@ -280,23 +358,44 @@ func uniqueBase(seen map[string]bool, i int, p string) string {
 	return base
 }
 
+// startedSince reports whether a service of the patch runs again after
+// this run stopped it.
+func (pr *patchRun) startedSince() bool {
+	for _, name := range pr.p.StopServices {
+		if !slices.Contains(pr.stopped, name) {
+			return true
+		}
+	}
+	return false
+}
+
 // stopServices stops the patch's services that this run has not stopped
 // yet: all of them before the install, and before a rollback those started
-// after the install.
+// after the install. It tries every service and reports all failures, so
+// that one service that will not stop leaves no other running.
 func (pr *patchRun) stopServices(ctx context.Context) (StepStatus, i18n.Text, string, error) {
 	if len(pr.p.StopServices) == 0 {
 		return StatusSkipped, i18n.T("the patch stops no services", "该补丁无需停止服务"), "", nil
 	}
 	var stopped []string
-	for _, name := range pr.p.StopServices {
+	var errs []error
+	for _, name := range uniqueServices(pr.p.StopServices) {
 		if slices.Contains(pr.stopped, name) {
 			continue
 		}
 		if err := pr.s.ops.stopService(ctx, pr.s, name); err != nil {
-			return "", i18n.Text{}, "", err
+			errs = append(errs, err)
+			continue
 		}
 		pr.stopped = append(pr.stopped, name)
 		stopped = append(stopped, name)
+	}
+	// Services start again in the catalog's order.
+	slices.SortStableFunc(pr.stopped, func(a, b string) int {
+		return slices.Index(pr.p.StopServices, a) - slices.Index(pr.p.StopServices, b)
+	})
+	if len(errs) > 0 {
+		return "", i18n.Text{}, "", errors.Join(errs...)
 	}
 	if len(stopped) == 0 {
 		return StatusSkipped, msg("already stopped: %s", "已处于停止状态：%s", strings.Join(pr.stopped, ", ")), "", nil
@@ -341,9 +440,11 @@ func (pr *patchRun) startServices(ctx context.Context) (StepStatus, i18n.Text, s
 
 // restartServices starts the services the patch stopped, after a failure.
 // Failures are recorded but change nothing else: the patch already failed.
+// The services start even after the run was interrupted, because the state
+// they serve is settled by then; each start still has its own timeout.
 func (pr *patchRun) restartServices(ctx context.Context) {
 	if len(pr.stopped) > 0 {
-		pr.run(ctx, StepStartServices, pr.startServices)
+		pr.run(context.WithoutCancel(ctx), StepStartServices, pr.startServices)
 	}
 }
 

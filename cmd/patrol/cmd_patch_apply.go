@@ -75,7 +75,7 @@ func (a *app) runPatchApply(cmd *cobra.Command, pf *patchFlags, until string, se
 	dir := filepath.Join(home, "journal")
 
 	out := &applyPrinter{a: a}
-	out.previousStops(dir)
+	unfinished := out.previousStops(dir)
 
 	runID := journal.NewRunID(started)
 	var w *journal.Writer
@@ -95,8 +95,9 @@ func (a *app) runPatchApply(cmd *cobra.Command, pf *patchFlags, until string, se
 	summary, err := patches.Apply(ctx, patches.ApplyOptions{
 		Catalog: cat, All: inv.Hosts(), Hosts: hosts, Dial: a.dialer(inv),
 		Calendar: cal, Until: untilTime, Serial: serial, Forks: a.forks, Check: a.check,
-		Owner: patches.LockOwner(runID, currentUser(), machine, started),
-		Log:   a.logger(runID),
+		Owner:      patches.LockOwner(runID, currentUser(), machine, started),
+		Unfinished: unfinished,
+		Log:        a.logger(runID),
 		OnStep: func(e patches.StepEvent) {
 			if w != nil {
 				if err := w.Append(patchRecord(e)); err != nil {
@@ -216,15 +217,17 @@ type applyPrinter struct {
 	phase patches.Phase
 }
 
-// previousStops prints where the last unfinished apply run stopped.
-func (p *applyPrinter) previousStops(dir string) {
+// previousStops prints where the last unfinished apply run stopped and
+// returns those stops, for the run to check again what that run installed.
+func (p *applyPrinter) previousStops(dir string) []patches.Stop {
 	path, stops, err := patches.PreviousStops(dir)
 	if err != nil || path == "" {
-		return
+		return nil
 	}
 	running := journalInUse(path)
-	for _, stop := range stops {
-		stop.Running = running
+	for i := range stops {
+		stops[i].Running = running
+		stop := stops[i]
 		if p.a.output == "json" {
 			line, _ := json.Marshal(map[string]any{"previous_run": stop.RunID, "host": stop.Host, "patch": stop.Patch, "step": stop.Step,
 				"message": stop.Text().In(p.a.lang)})
@@ -233,6 +236,7 @@ func (p *applyPrinter) previousStops(dir string) {
 		}
 		fmt.Fprintln(p.a.stdout, stop.Text().In(p.a.lang))
 	}
+	return stops
 }
 
 // event prints one step: a JSON line with --output json; in text mode every

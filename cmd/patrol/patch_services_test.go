@@ -725,7 +725,7 @@ func TestPatchApplyRejectsUnknownUnit(t *testing.T) {
 	e.importWebPatch(t, e.rpms.web11, "seal-web", "seal-nosuch")
 	webBefore := h.servicePID("seal-web")
 	const (
-		notFound   = "FAILED      seal-test | RHSA-test-web | pre_check: services not found on seal-test: seal-nosuch; correct the name in the catalog's stop_services or in the host variable patch_services"
+		notFound   = "FAILED      seal-test | RHSA-test-web | pre_check: services not found on seal-test before the patch: seal-nosuch; correct the name in the catalog's stop_services or in the host variable patch_services"
 		notFoundZH = "seal-test 上找不到服务：seal-nosuch；请改正补丁台账 stop_services 或主机变量 patch_services 中的服务名"
 	)
 

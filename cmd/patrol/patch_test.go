@@ -339,8 +339,20 @@ func TestPatchApplyLockAndKillMidInstall(t *testing.T) {
 	if !strings.HasPrefix(rerun.stdout, want) {
 		t.Errorf("rerun does not start with %q:\n%s", want, rerun.stdout)
 	}
-	if strings.Contains(rerun.stdout, "| install:") || !strings.Contains(rerun.stdout, "nothing to install") {
-		t.Errorf("rerun ran the install again, or does not say there is nothing to install:\n%s", rerun.stdout)
+	if strings.Contains(rerun.stdout, "| install:") {
+		t.Errorf("rerun ran the install again:\n%s", rerun.stdout)
+	}
+	// The killed run installed the patch but never verified it, so the
+	// rerun does.
+	for _, want := range []string{
+		"| query: already installed at ",
+		"the interrupted run that installed it did not finish checking it, so this run checks it",
+		"ok          seal-test | RHSA-test-app | verify: installed: patrol-test-app-1.1-1.noarch, patrol-test-new-1.0-1.noarch",
+		"ok          seal-test | RHSA-test-app | patch: patch RHSA-test-app, installed by an interrupted run, is now verified",
+	} {
+		if !strings.Contains(rerun.stdout, want) {
+			t.Errorf("rerun output lacks %q:\n%s", want, rerun.stdout)
+		}
 	}
 	h.wantPackages(t, patched...)
 	if out := runCmd(t, "rpm", "--root", h.root, "--dbpath", rpmDBPath, "-q", "patrol-test-app", "patrol-test-new"); strings.Count(out, "\n") != 2 {
@@ -351,6 +363,74 @@ func TestPatchApplyLockAndKillMidInstall(t *testing.T) {
 	}
 	if _, _, end, _ := journal.Read(journals[0]); end != nil {
 		t.Errorf("the killed run wrote an end record: %+v", end)
+	}
+}
+
+// TestPatchApplyRecheckAfterKillGatesProduction kills an apply run while
+// rpm installs the patch on the staging host. In the rerun the staging
+// host's post-check fails: the patch, which the rerun did not install, is
+// reported for a person to roll back, and the production host is left
+// alone instead of getting a patch its staging host never passed.
+func TestPatchApplyRecheckAfterKillGatesProduction(t *testing.T) {
+	e := newPatchEnv(t, "seal-test", "seal-app-1")
+	staging, production := e.hosts[0], e.hosts[1]
+	inv := e.inventory(t)
+	importPatch(t, e.home, e.dir, e.catalog, e.rpms)
+	staging.hold(t)
+
+	first := exec.Command(patrolBin, "patch", "apply", "-i", inv, "--catalog", e.catalog)
+	first.Dir = e.dir
+	first.Env = append(os.Environ(), "PATROL_HOME="+e.home, "PATROL_INVENTORY=", "PATROL_LANG=en")
+	if err := first.Start(); err != nil {
+		t.Fatal(err)
+	}
+	killed := false
+	t.Cleanup(func() {
+		if !killed {
+			first.Process.Kill()
+			first.Wait()
+		}
+	})
+	waitFor(t, time.Minute, "the %pre scriptlet of patrol-test-app 1.1 to start", func() bool {
+		return exists(filepath.Join(staging.root, "tmp", "pre-started-1.1"))
+	})
+	if err := first.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	first.Wait()
+	killed = true
+	staging.release(t)
+	waitFor(t, time.Minute, "the rpm left by the killed run to finish", func() bool { return !rpmRunningIn(staging.root) })
+	lockFile := filepath.Join(staging.patchDir, "apply.lock")
+	waitFor(t, time.Minute, "the killed run's SSH session to release the lock", func() bool {
+		return exec.Command("flock", "-n", lockFile, "true").Run() == nil
+	})
+	staging.wantPackages(t, patched...)
+	before := production.packages(t)
+
+	staging.vars["health_url"] = "http://127.0.0.1:" + closedPort(t) + "/health"
+	staging.vars["health_wait"] = "0s"
+	rerun := e.patrol(t, "patch", "apply", "-i", e.inventory(t), "--catalog", e.catalog)
+
+	if rerun.code != exitFailed {
+		t.Fatalf("rerun: exit %d, want %d\n%s%s", rerun.code, exitFailed, rerun.stdout, rerun.stderr)
+	}
+	for _, want := range []string{
+		"FAILED      seal-test | RHSA-test-app | post_check: health_url http://127.0.0.1:",
+		"patch RHSA-test-app is on seal-test, installed by an interrupted run, and failed its checks; this run did not install it",
+		"skipped     seal-app-1 | RHSA-test-app | left: not installed: patch RHSA-test-app did not install and verify on the staging host seal-test",
+	} {
+		if !strings.Contains(rerun.stdout, want) {
+			t.Errorf("rerun output lacks %q:\n%s", want, rerun.stdout)
+		}
+	}
+	if strings.Contains(rerun.stdout, "| install:") || strings.Contains(rerun.stdout, "| rollback:") {
+		t.Errorf("rerun installed or rolled back the patch it did not install:\n%s", rerun.stdout)
+	}
+	staging.wantPackages(t, patched...)
+	production.wantPackages(t, before...)
+	if exists(production.patchDir) {
+		t.Errorf("the production host got a patch folder %s", production.patchDir)
 	}
 }
 
