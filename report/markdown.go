@@ -139,7 +139,7 @@ func writeMarkdownPatches(b *strings.Builder, sec *patchSection, lang i18n.Lang)
 
 	fmt.Fprintf(b, "## %s\n\n%s\n\n", l("section.patches"), l("patches.intro"))
 	if len(sec.Rows) == 0 {
-		fmt.Fprintf(b, "%s\n\n", l("patches.none"))
+		fmt.Fprintf(b, "%s\n\n", sec.NoneText)
 		writeMarkdownEarlier(b, sec)
 		return
 	}

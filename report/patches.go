@@ -13,9 +13,11 @@ import (
 type patchSection struct {
 	Summary PatchSummary
 	Rows    []patchRowView
-	// Earlier says how many rows closed before the report's month are not
+	// Earlier says how many rows closed before the report's period are not
 	// listed; empty when none are left out.
 	Earlier string
+	// NoneText replaces the table when there are no rows.
+	NoneText string
 }
 
 type patchRowView struct {
@@ -42,7 +44,15 @@ func buildPatches(in Inspection, lang i18n.Lang, loc *time.Location) *patchSecti
 	}
 	sec := &patchSection{Summary: *in.Summary.Patches}
 	if n := in.Patches.Earlier; n > 0 {
-		sec.Earlier = fmt.Sprintf(mustLabel(lang, "patches.earlier"), n)
+		key := "patches.earlier"
+		if n == 1 {
+			key = "patches.earlier_one"
+		}
+		sec.Earlier = fmt.Sprintf(mustLabel(lang, key), n, patchTime(in.PeriodStart, loc))
+	}
+	sec.NoneText = mustLabel(lang, "patches.none")
+	if in.Patches.Earlier > 0 {
+		sec.NoneText = mustLabel(lang, "patches.none_in_period")
 	}
 	for i, r := range in.Patches.Rows {
 		v := patchRowView{

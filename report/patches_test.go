@@ -173,25 +173,16 @@ func TestPatchSectionJSON(t *testing.T) {
 }
 
 // TestPatchSectionNextMonth renders the rows of November in the report of
-// December: the two rows installed in November drop out and are counted,
-// and the rows still open stay.
+// December, whose period starts with November's inspection on Nov 30: the
+// two rows installed and due before then drop out and are counted, and the
+// rows still open stay.
 func TestPatchSectionNextMonth(t *testing.T) {
+	cst := time.FixedZone("CST", 8*3600)
 	in := compliantInspection()
-	in.StartedAt = time.Date(2026, 12, 31, 16, 30, 0, 0, time.UTC) // 2027-01-01 00:30 in Beijing
+	in.StartedAt = time.Date(2026, 12, 31, 1, 0, 0, 0, time.UTC)
 	in.EndedAt = in.StartedAt.Add(time.Hour)
-	if _, err := RenderMarkdown(in, i18n.EN); err != nil {
-		t.Fatal(err)
-	}
-	jan, err := RenderJSON(in, i18n.EN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(string(jan), `"earlier": 2`) {
-		t.Errorf("the January report does not count the two rows closed before January:\n%s", jan)
-	}
+	in.PeriodStart = time.Date(2026, 11, 30, 9, 0, 0, 0, cst)
 
-	in.StartedAt = time.Date(2026, 12, 4, 1, 0, 0, 0, time.UTC)
-	in.EndedAt = in.StartedAt.Add(time.Hour)
 	cases := []struct {
 		lang i18n.Lang
 		want []string
@@ -202,10 +193,10 @@ func TestPatchSectionNextMonth(t *testing.T) {
 			"| 1 | RHSA-2026:1001 | OpenSSL 安全更新 | urgent | hotel-db1 |",
 			"| 2 | KB5030001 |  | serious | seal-db2 |",
 			"| 3 | 31537677 | Database PSU | normal | seal-db1 |",
-			"2 rows installed and due before this month are not listed; patrol patch status lists every row.",
+			"2 rows installed and due before 2026-11-30 09:00 are not listed; patrol patch status lists every row.",
 		}, []string{"hotel-web1 | 2026-11-02", "2026-11-13 09:00"}},
 		{i18n.ZH, []string{
-			"另有 2 行在本月之前已安装且已到期，未列出；patrol patch status 列出全部。",
+			"另有 2 行在 2026-11-30 09:00 之前已安装且已到期，未列出；patrol patch status 列出全部。",
 		}, nil},
 	}
 	for _, c := range cases {
@@ -229,7 +220,7 @@ func TestPatchSectionNextMonth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(html), "<p>另有 2 行在本月之前已安装且已到期") {
+	if !strings.Contains(string(html), "<p>另有 2 行在 2026-11-30 09:00 之前已安装且已到期") {
 		t.Error("the December report.html does not say that two rows are not listed")
 	}
 	data, err := RenderJSON(in, i18n.EN)
@@ -237,14 +228,16 @@ func TestPatchSectionNextMonth(t *testing.T) {
 		t.Fatal(err)
 	}
 	var rep struct {
-		Patches PatchCompliance `json:"patch_compliance"`
-		Summary Summary         `json:"summary"`
+		Patches     PatchCompliance `json:"patch_compliance"`
+		Summary     Summary         `json:"summary"`
+		PeriodStart time.Time       `json:"period_start"`
 	}
 	if err := json.Unmarshal(data, &rep); err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Patches.Rows) != 3 || rep.Patches.Earlier != 2 {
-		t.Errorf("December report.json has %d rows and %d earlier, want 3 and 2", len(rep.Patches.Rows), rep.Patches.Earlier)
+	if len(rep.Patches.Rows) != 3 || rep.Patches.Earlier != 2 || !rep.PeriodStart.Equal(in.PeriodStart) {
+		t.Errorf("December report.json has %d rows, %d earlier, period_start %s; want 3, 2, %s",
+			len(rep.Patches.Rows), rep.Patches.Earlier, rep.PeriodStart, in.PeriodStart)
 	}
 	if want := (PatchSummary{Rows: 3, Missed: 1, Pending: 1, Unknown: 1}); rep.Summary.Patches == nil || *rep.Summary.Patches != want {
 		t.Errorf("December summary.patches = %+v, want %+v", rep.Summary.Patches, want)
@@ -257,6 +250,64 @@ func TestPatchSectionNextMonth(t *testing.T) {
 	}
 	if string(again) != string(data) {
 		t.Errorf("normalizing twice changed report.json:\n%s\nwant\n%s", again, data)
+	}
+}
+
+// TestPatchSectionPeriodDefault renders a report without a previous monthly
+// inspection on the 1st of December: its period starts a month earlier, so
+// a patch installed late on Nov 30 still shows as missed.
+func TestPatchSectionPeriodDefault(t *testing.T) {
+	cst := time.FixedZone("CST", 8*3600)
+	in := compliantInspection()
+	in.StartedAt = time.Date(2026, 12, 1, 8, 0, 0, 0, cst)
+	in.Patches.Rows = append(in.Patches.Rows, patches.ComplianceRow{
+		Patch: "KB5030002", Severity: patches.Urgent, Host: "seal-db1", System: "seal",
+		Arrived: time.Date(2026, 11, 27, 9, 0, 0, 0, cst), Deadline: time.Date(2026, 11, 28, 18, 0, 0, 0, cst),
+		InstalledAt: time.Date(2026, 11, 30, 20, 0, 0, 0, cst), Verdict: patches.VerdictMissed,
+	})
+
+	md, err := RenderMarkdown(in, i18n.EN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "| seal-db1 | Patch compliance | KB5030002 | **missed** | 2026-11-30 20:00 | deadline 2026-11-28 18:00 | installed after its deadline |"
+	if !strings.Contains(string(md), want) {
+		t.Errorf("report.md of Dec 1 lacks the late install of Nov 30 among the anomalies:\n%s", md)
+	}
+	if strings.Contains(string(md), "not listed") {
+		t.Errorf("report.md of Dec 1 leaves rows of November out:\n%s", md)
+	}
+}
+
+// TestPatchSectionAllEarlier renders a period in which every row was closed
+// before it began: the section says so instead of claiming that no patch
+// applies, and counts the row in the singular.
+func TestPatchSectionAllEarlier(t *testing.T) {
+	cst := time.FixedZone("CST", 8*3600)
+	in := compliantInspection()
+	in.Patches.Rows = in.Patches.Rows[:1]
+	in.StartedAt = time.Date(2027, 1, 30, 9, 0, 0, 0, cst)
+	in.PeriodStart = time.Date(2026, 12, 30, 9, 0, 0, 0, cst)
+
+	for _, c := range []struct {
+		lang i18n.Lang
+		want []string
+	}{
+		{i18n.EN, []string{"No patch was missing, due or installed in this period.", "1 row installed and due before 2026-12-30 09:00 is not listed"}},
+		{i18n.ZH, []string{"本期没有未安装、到期或新安装的补丁。", "另有 1 行在 2026-12-30 09:00 之前已安装且已到期"}},
+	} {
+		md, err := RenderMarkdown(in, c.lang)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range c.want {
+			if !strings.Contains(string(md), want) {
+				t.Errorf("%s report.md lacks %q:\n%s", c.lang, want, md)
+			}
+		}
+		if strings.Contains(string(md), labels["patches.none"].In(c.lang)) {
+			t.Errorf("%s report.md says no patch applies although one row was left out", c.lang)
+		}
 	}
 }
 

@@ -65,6 +65,10 @@ type Inspection struct {
 	// Patches is the patch compliance of the hosts, present when the run was
 	// given a patch catalog.
 	Patches *PatchCompliance `json:"patch_compliance,omitempty"`
+	// PeriodStart is where the patch rows of a monthly report begin: the
+	// start of the previous monthly inspection that had patch rows. When it
+	// is zero, the renderers use one month before StartedAt and set it.
+	PeriodStart time.Time `json:"period_start,omitzero"`
 	// Summary is computed from Hosts by Write and the renderers; any value the
 	// caller sets is replaced.
 	Summary Summary `json:"summary"`
@@ -100,9 +104,10 @@ type Item struct {
 // catalog patch and host it applies to, the deadline, when the host
 // installed it and the verdict.
 //
-// A monthly report lists the rows of its month: patches still missing, and
-// those due or installed in the month. Earlier counts the rows left out
-// because they were installed and due before the month began.
+// A monthly report lists the rows of its period (Inspection.PeriodStart
+// onward): patches still missing, and those due or installed in the period.
+// Earlier counts the rows left out because they were installed and due
+// before the period began.
 type PatchCompliance struct {
 	Rows    []patches.ComplianceRow `json:"rows"`
 	Earlier int                     `json:"earlier,omitempty"`
@@ -200,7 +205,10 @@ func normalize(in Inspection, lang i18n.Lang) Inspection {
 		in.TimeZone = DefaultTimeZone
 	}
 	if in.Kind == KindMonthly && in.Patches != nil {
-		in.Patches = monthRows(*in.Patches, in.StartedAt, in.TimeZone)
+		if in.PeriodStart.IsZero() {
+			in.PeriodStart = in.StartedAt.AddDate(0, -1, 0)
+		}
+		in.Patches = periodRows(*in.Patches, in.PeriodStart)
 	}
 	in.Summary = Summarize(in)
 	if in.Hosts == nil {
@@ -212,25 +220,16 @@ func normalize(in Inspection, lang i18n.Lang) Inspection {
 	return in
 }
 
-// monthRows keeps the rows that belong in the report of the month of at:
-// every row not installed yet (pending, missed or unknown), and the rows
-// installed or due on or after the first day of that month in zone. The
-// others are counted in Earlier. A journal keeps every row, so rendering
-// the same run again gives the same report.
-func monthRows(pc PatchCompliance, at time.Time, zone string) *PatchCompliance {
-	loc, err := time.LoadLocation(zone)
-	if err != nil {
-		// buildPage reports the bad zone; the month is still cut in the
-		// client's zone.
-		loc, _ = time.LoadLocation(DefaultTimeZone)
-	}
-	local := at.In(loc)
-	monthStart := time.Date(local.Year(), local.Month(), 1, 0, 0, 0, 0, loc)
-
+// periodRows keeps the rows that belong in a report of the period that
+// starts at start: every row not installed yet (pending, missed or
+// unknown), and the rows installed or due at or after start. The others are
+// counted in Earlier. A journal keeps every row, so rendering the same run
+// again gives the same report.
+func periodRows(pc PatchCompliance, start time.Time) *PatchCompliance {
 	out := &PatchCompliance{Rows: []patches.ComplianceRow{}, Earlier: pc.Earlier}
 	for _, r := range pc.Rows {
 		open := r.InstalledAt.IsZero()
-		if open || !r.InstalledAt.Before(monthStart) || !r.Deadline.Before(monthStart) {
+		if open || !r.InstalledAt.Before(start) || !r.Deadline.Before(start) {
 			out.Rows = append(out.Rows, r)
 			continue
 		}

@@ -217,6 +217,9 @@ func (a *app) writeReport(path string, kind report.Kind, hosts []*inventory.Host
 	if kind != "" {
 		in.Kind = kind
 	}
+	if in.Kind == report.KindMonthly && in.Patches != nil {
+		in.PeriodStart = previousMonthlyStart(path, header.StartedAt)
+	}
 	if rf.inspector != "" {
 		in.Inspector = rf.inspector
 	}
@@ -233,6 +236,28 @@ func (a *app) writeReport(path string, kind report.Kind, hosts []*inventory.Host
 		dir = abs
 	}
 	return dir, nil
+}
+
+// previousMonthlyStart returns when the newest monthly inspection with
+// patch compliance rows before started began, from the journals next to
+// path, or the zero time when there is none. A monthly report lists the
+// patch rows from then on, so each row closed since shows in one report.
+func previousMonthlyStart(path string, started time.Time) time.Time {
+	paths, err := journal.List(filepath.Dir(path))
+	if err != nil {
+		return time.Time{}
+	}
+	// Journal names begin with the run's start time, so the newest come last.
+	for i := len(paths) - 1; i >= 0; i-- {
+		h, records, _, err := journal.Read(paths[i])
+		if err != nil || paths[i] == path || !h.StartedAt.Before(started) || report.KindOf(h.Playbook.Path) != report.KindMonthly {
+			continue
+		}
+		if _, found := patches.ComplianceFromJournal(records); found {
+			return h.StartedAt
+		}
+	}
+	return time.Time{}
 }
 
 // selectedHosts returns the inventory hosts with the given names, so that a host
