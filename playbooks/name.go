@@ -46,7 +46,7 @@ func (v *validator) nameMapping(n *yaml.Node) i18n.Text {
 		}
 	}
 
-	if !hasEN {
+	if !hasEN && !misspelledEN(n) {
 		v.addAt(n, fmt.Sprintf("name has no en; add en: with the English name, such as %s, or write the name as plain text", nameExample),
 			fmt.Sprintf("name 缺少 en；请添加 en: 并写上英文名称，如 %s，或把名称直接写成文本", nameExample))
 	}
@@ -77,6 +77,17 @@ func (v *validator) nameVariant(e entry, langEN, langZH string) string {
 
 // unknownNameLang reports a key of a name mapping that is not en or zh. A
 // locale such as zh-CN or en_US gets the key to write instead.
+// misspelledEN reports whether a name mapping has a key that reads as en,
+// such as EN, which unknownNameLang already reports.
+func misspelledEN(n *yaml.Node) bool {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if lang, ok := i18n.Parse(n.Content[i].Value); ok && lang == i18n.EN {
+			return true
+		}
+	}
+	return false
+}
+
 func (v *validator) unknownNameLang(e entry) {
 	if lang, ok := i18n.Parse(e.key); ok {
 		v.addAt(e.keyN, fmt.Sprintf("unknown language %s in name; write %s instead, because a name takes the keys en and zh", e.key, lang),

@@ -177,6 +177,13 @@ func TestNameProblems(t *testing.T) {
       ping:
 `, []want{{"play.yml:4:9", []string{"name has no en", "add en:", "plain text"}}}},
 
+		{"English key in capitals", `- hosts: linux
+  tasks:
+    - name:
+        EN: disk space
+      ping:
+`, []want{{"play.yml:4:9", []string{"unknown language EN in name", "write en instead"}}}},
+
 		{"empty mapping", `- hosts: linux
   tasks:
     - name: {}

@@ -170,7 +170,7 @@ func (r *run) runItem(ctx context.Context, play *playbooks.Play, task *playbooks
 		CheckMode: r.opts.CheckMode,
 		Become:    r.become(play, task, hs),
 		State:     hs.state,
-		Log:       r.opts.Log.With("host", hs.host.Name, "task", tr.Task, "module", task.Module),
+		Log:       r.opts.Log.With("host", hs.host.Name, "task", tr.TaskName.EN, "module", task.Module),
 		Now:       r.opts.Now,
 		BaseDir:   r.opts.BaseDir,
 	}

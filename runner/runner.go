@@ -244,7 +244,7 @@ func (r *run) runPlay(ctx context.Context, play *playbooks.Play, hosts []*invent
 		}
 		failed := r.runBatch(ctx, play, batch)
 		if exceedsFailLimit(play, failed, len(batch)) {
-			r.opts.Log.Warn("run stopped: batch failures over the play's limit", "play", play.Name.In(r.opts.Lang), "failed", failed, "batch", len(batch))
+			r.opts.Log.Warn("run stopped: batch failures over the play's limit", "play", play.Name.EN, "failed", failed, "batch", len(batch))
 			return false
 		}
 	}
