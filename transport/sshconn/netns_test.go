@@ -106,9 +106,10 @@ func newLossyLink(t *testing.T) *lossyLink {
 	// other end and the iptables rules inside it along.
 	t.Cleanup(l.remove)
 	l.ip("netns", "add", l.ns)
-	// One segment per packet, as on a wire: otherwise TCP hands the veth
-	// pair segments of up to 64 KB, and the iptables rule that drops 1% of
-	// packets drops several segments at once, more under CPU load.
+	// One segment per packet, as on a wire. Otherwise TCP hands the veth
+	// pair GSO packets of up to 64 KB, tbf passes them on in pieces of up
+	// to its 16 KB burst, and the iptables rule that drops 1% of packets
+	// drops several segments at once, more of them under CPU load.
 	l.ip("link", "add", l.hostIf, "gso_max_segs", "1", "type", "veth", "peer", "name", l.nsIf, "netns", l.ns, "gso_max_segs", "1")
 	l.ip("addr", "add", l.hostAddr+"/30", "dev", l.hostIf)
 	l.ip("link", "set", l.hostIf, "up")
