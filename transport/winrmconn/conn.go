@@ -177,8 +177,9 @@ func (c *Conn) dialError(err error) error {
 }
 
 // Run runs cmd in PowerShell on the host: Script as it is, Argv through
-// ArgvScript. Output is decoded to UTF-8 and CLIXML on stderr is turned into
-// text. Scripts too long for one command line are uploaded in chunks first.
+// ArgvScript, or through ArgvStdinScript when cmd has Stdin. Output is
+// decoded to UTF-8 and CLIXML on stderr is turned into text. Scripts too long
+// for one command line are uploaded in chunks first.
 func (c *Conn) Run(ctx context.Context, cmd transport.Command) (transport.Result, error) {
 	start := time.Now()
 	if cmd.Become != nil {
@@ -219,12 +220,18 @@ func (c *Conn) Run(ctx context.Context, cmd transport.Command) (transport.Result
 }
 
 // commandScript builds the PowerShell text of cmd with its environment
-// variables set first, in a stable order.
+// variables set first, in a stable order. An Argv command with Stdin gets
+// ArgvStdinScript, which pipes the input to the program, while a Script
+// reads its standard input itself.
 func commandScript(cmd transport.Command) (string, error) {
 	script := cmd.Script
 	if len(cmd.Argv) > 0 {
+		build := ArgvScript
+		if cmd.Stdin != nil {
+			build = ArgvStdinScript
+		}
 		var err error
-		if script, err = ArgvScript(cmd.Argv); err != nil {
+		if script, err = build(cmd.Argv); err != nil {
 			return "", err
 		}
 	}

@@ -88,6 +88,36 @@ func QuotePowerShellArg(s string) string {
 // and pass embedded double quotes to native programs unescaped, so such
 // arguments are rejected here rather than delivered wrong.
 func ArgvScript(argv []string) (string, error) {
+	return argvScript(argv, false)
+}
+
+// ArgvStdinScript is ArgvScript for a command with standard input. The
+// script reads all of its own standard input, which WinRM Send delivers to
+// powershell.exe, and pipes it to the program. Whether a program started by
+// a -EncodedCommand script inherits that input by itself is undocumented,
+// while piping to a native program is the documented PowerShell way.
+//
+// The input is read through [Console]::In, which decodes it with the console
+// input code page, and written to the program as UTF-8 without a byte order
+// mark followed by a line break. ASCII text, such as the SQL*Plus scripts
+// patrol sends, arrives unchanged.
+//
+// NOTE: the piping has run only against the WinRM replay lab, which does not
+// execute the script. It was not tried on a Windows host, where text outside
+// ASCII depends on the console input code page.
+func ArgvStdinScript(argv []string) (string, error) {
+	return argvScript(argv, true)
+}
+
+// stdinPrelude reads the standard input into $patrolStdin, because $input is
+// a PowerShell automatic variable. It sets $OutputEncoding, the encoding of
+// text piped to native programs, to UTF-8 without a byte order mark: Windows
+// PowerShell 4.0 and 5.1 default to ASCII, and [Text.Encoding]::UTF8 writes
+// a byte order mark before the input.
+const stdinPrelude = "$patrolStdin = [Console]::In.ReadToEnd()\r\n" +
+	"$OutputEncoding = New-Object System.Text.UTF8Encoding $false\r\n"
+
+func argvScript(argv []string, pipeStdin bool) (string, error) {
 	if len(argv) == 0 {
 		return "", fmt.Errorf("empty argv: give the program to run as its first element")
 	}
@@ -101,6 +131,10 @@ func ArgvScript(argv []string) (string, error) {
 	}
 
 	var b strings.Builder
+	if pipeStdin {
+		b.WriteString(stdinPrelude)
+		b.WriteString("$patrolStdin | ")
+	}
 	b.WriteString("& ")
 	for i, a := range argv {
 		if i > 0 {

@@ -123,6 +123,75 @@ func TestArgvScriptRejects(t *testing.T) {
 	}
 }
 
+func TestArgvStdinScript(t *testing.T) {
+	const prelude = "$patrolStdin = [Console]::In.ReadToEnd()\r\n" +
+		"$OutputEncoding = New-Object System.Text.UTF8Encoding $false\r\n"
+	const exitLines = "$ok = $?\r\n" +
+		"if ($LASTEXITCODE -ne $null) { exit $LASTEXITCODE }\r\n" +
+		"if (-not $ok) { exit 1 }\r\n"
+	cases := []struct {
+		name string
+		argv []string
+		want string
+	}{
+		{
+			name: "sqlplus",
+			argv: []string{`D:\app\oracle\product\11.2.0\dbhome_1\bin\sqlplus.exe`, "-S", "/nolog"},
+			want: prelude + `$patrolStdin | & 'D:\app\oracle\product\11.2.0\dbhome_1\bin\sqlplus.exe' '-S' '/nolog'` + "\r\n" + exitLines,
+		},
+		{
+			name: "quoted arguments",
+			argv: []string{`C:\Program Files\tool.exe`, "it's", "$env:TEMP"},
+			want: prelude + `$patrolStdin | & 'C:\Program Files\tool.exe' 'it''s' '$env:TEMP'` + "\r\n" + exitLines,
+		},
+		{
+			name: "cmdlet",
+			argv: []string{"Out-File", "-LiteralPath", `C:\x.txt`},
+			want: prelude + `$patrolStdin | & 'Out-File' '-LiteralPath' 'C:\x.txt'` + "\r\n" + exitLines,
+		},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := ArgvStdinScript(c.argv)
+			if err != nil {
+				t.Fatalf("ArgvStdinScript: %v", err)
+			}
+			if got != c.want {
+				t.Errorf("script =\n%s\nwant\n%s", got, c.want)
+			}
+		})
+	}
+}
+
+func TestArgvStdinScriptKeepsArgvExitHandling(t *testing.T) {
+	argv := []string{"lsnrctl.exe", "stop"}
+	plain, err := ArgvScript(argv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	piped, err := ArgvStdinScript(argv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(piped, plain) {
+		t.Errorf("the stdin script does not end with the ArgvScript lines:\n%s\nArgvScript:\n%s", piped, plain)
+	}
+	if strings.Contains(piped, "$input") {
+		t.Errorf("the stdin script uses $input, an automatic variable of PowerShell:\n%s", piped)
+	}
+	if strings.Contains(piped, "[Text.Encoding]::UTF8") {
+		t.Errorf("the stdin script pipes with [Text.Encoding]::UTF8, which writes a byte order mark:\n%s", piped)
+	}
+}
+
+func TestArgvStdinScriptRejects(t *testing.T) {
+	for _, argv := range [][]string{nil, {"sqlplus.exe", ""}, {"sqlplus.exe", `"/ as sysdba"`}} {
+		if _, err := ArgvStdinScript(argv); err == nil {
+			t.Errorf("ArgvStdinScript(%q) succeeded, want an error", argv)
+		}
+	}
+}
+
 func TestChunkedScript(t *testing.T) {
 	script := strings.Repeat("Write-Output '用户名 ok'\r\n", 2000)
 	appends, run := ChunkedScript(script, "patrol-test.b64")
