@@ -107,9 +107,12 @@ func (r *rebootSim) completedReboots() int {
 	return r.reboots
 }
 
-// mayReply reports whether entry may reply now: its AfterReboots is
-// reached.
+// mayReply reports whether entry may reply now: the command named by its
+// AfterCommand has started, and its AfterReboots is reached.
 func (s *Server) mayReply(entry *Entry) bool {
+	if entry.AfterCommand != nil && !s.commandSeen(entry) {
+		return false
+	}
 	if entry.AfterReboots == 0 {
 		return true
 	}

@@ -37,13 +37,23 @@ type Entry struct {
 	// Put such entries before the ones they replace: the first entry that
 	// matches and may reply wins.
 	AfterReboots int
+	// StdinMatch, when set, is tried against the standard input the command
+	// received: the data of its WS-Management Send requests, read as UTF-8
+	// text, once the client has sent the end of the input. The entry replies
+	// only when it matches; otherwise the next entry whose Match matches is
+	// tried.
+	StdinMatch *regexp.Regexp
+	// AfterCommand makes the entry reply only once the server has started
+	// a command whose text matches it, so that a replay can show the state
+	// a command changed. Put such entries before the ones they replace.
+	AfterCommand *regexp.Regexp
 
 	// Line is the line of the entry in the replay file, for log messages.
 	Line int
 }
 
 // entryKeys lists the keys an entry may contain, in the order the help text names them.
-var entryKeys = []string{"match", "stdout", "stdout_base64", "stderr", "stderr_base64", "exit_code", "delay", "chunk_size", "after_reboots"}
+var entryKeys = []string{"match", "stdout", "stdout_base64", "stderr", "stderr_base64", "exit_code", "delay", "chunk_size", "after_reboots", "after_command", "stdin_match"}
 
 // LoadReplay reads and validates a replay file. Every problem is reported with the
 // file:line:column where it sits, so a person editing recorded output can fix all of
@@ -166,6 +176,22 @@ func parseEntry(name string, node *yaml.Node) (Entry, []error) {
 			report(v, "after_reboots %q is not a number of reboots (0 or more)", v.Value)
 		}
 		entry.AfterReboots = n
+	}
+
+	if v, ok := seen["after_command"]; ok {
+		re, err := regexp.Compile(v.Value)
+		if err != nil {
+			report(v, "after_command is not a valid regular expression: %v", err)
+		}
+		entry.AfterCommand = re
+	}
+
+	if v, ok := seen["stdin_match"]; ok {
+		re, err := regexp.Compile(v.Value)
+		if err != nil {
+			report(v, "stdin_match is not a valid regular expression: %v", err)
+		}
+		entry.StdinMatch = re
 	}
 
 	return entry, problems

@@ -1,6 +1,7 @@
 package winrmlab
 
 import (
+	"encoding/base64"
 	"net/http"
 	"strings"
 	"sync"
@@ -13,8 +14,16 @@ type RequestRecord struct {
 	Action string
 	// ShellID is the ShellId selector; empty for Create.
 	ShellID string
-	// CommandID is the command a Receive, Send or Signal request is for.
+	// CommandID is the command a Receive, Send or Signal request is for, and
+	// the id a Command request started.
 	CommandID string
+	// Command is, for a Command request, the command text after decoding,
+	// as replay entries match it.
+	Command string
+	// Stdin is, for a Send request, the standard input it carried, decoded
+	// from base64. StdinEnd is set when the request ended the input.
+	Stdin    []byte
+	StdinEnd bool
 	// Remote is the client's address and port, so requests with the same
 	// Remote came over the same TCP connection.
 	Remote string
@@ -64,6 +73,13 @@ func (s *Server) startRecord(r *http.Request, req *request) *RequestRecord {
 		if cmd, f := s.lookupCommand(record.ShellID, record.CommandID); f == nil {
 			record.ReceivesInProgress = int(cmd.receiving.Load())
 		}
+		for _, stream := range req.Body.Send.Streams {
+			// Data that is not base64 gets a fault from send; the record
+			// keeps what could be decoded.
+			raw, _ := base64.StdEncoding.DecodeString(strings.TrimSpace(stream.Data))
+			record.Stdin = append(record.Stdin, raw...)
+			record.StdinEnd = record.StdinEnd || stream.End == "true"
+		}
 	}
 	return record
 }
@@ -79,4 +95,38 @@ func (s *Server) finishRecord(record *RequestRecord, f *fault) {
 	s.requests.mu.Lock()
 	s.requests.records = append(s.requests.records, *record)
 	s.requests.mu.Unlock()
+}
+
+// CommandRecord is one command the server started, with the standard input
+// the client sent it.
+type CommandRecord struct {
+	// ID is the CommandId the server gave the command.
+	ID string
+	// Text is the command text after decoding, as replay entries match it.
+	Text string
+	// Stdin is the data of every Send request for the command, in order.
+	Stdin []byte
+	// StdinEnded is set when a Send request ended the input.
+	StdinEnded bool
+}
+
+// Commands returns the commands started so far, in the order their
+// responses were ready, each with its standard input. Like Requests it is
+// empty unless Config.RecordRequests is set.
+func (s *Server) Commands() []CommandRecord {
+	var commands []CommandRecord
+	index := map[string]int{}
+	for _, r := range s.Requests() {
+		switch {
+		case r.Action == "Command" && r.Fault == "" && r.CommandID != "":
+			index[r.CommandID] = len(commands)
+			commands = append(commands, CommandRecord{ID: r.CommandID, Text: r.Command})
+		case r.Action == "Send" && r.Fault == "":
+			if i, ok := index[r.CommandID]; ok {
+				commands[i].Stdin = append(commands[i].Stdin, r.Stdin...)
+				commands[i].StdinEnded = commands[i].StdinEnded || r.StdinEnd
+			}
+		}
+	}
+	return commands
 }

@@ -123,8 +123,9 @@ type Server struct {
 	tasks taskTable
 	auth  authCounter
 
-	reboot   *rebootSim
-	requests requestLog
+	reboot        *rebootSim
+	afterCommands commandsSeen
+	requests      requestLog
 	// injectedSent counts the matching requests of each Config.Faults entry.
 	injectedSent []atomic.Int64
 
@@ -145,9 +146,14 @@ type shell struct {
 // command is one replayed command: its output, how much of it was sent, and whether
 // a signal stopped it.
 type command struct {
-	id      string
-	text    string
-	entry   *Entry
+	id    string
+	text  string
+	entry *Entry
+	// pending, while entry is nil, are the entries that may reply once the
+	// standard input has ended, because the first of them sets stdin_match
+	// (see stdin.go).
+	pending []*Entry
+	started time.Time
 	readyAt time.Time
 
 	// receiving counts the Receive requests for this command that are in
@@ -158,7 +164,13 @@ type command struct {
 	stdoutSent int
 	stderrSent int
 	done       bool
-	stdin      int
+	// input is the standard input received so far, kept only while pending
+	// is set.
+	input []byte
+
+	// inputEnded is closed when the client has sent the end of the input.
+	inputEnded chan struct{}
+	endOnce    sync.Once
 
 	stopped  chan struct{}
 	stopOnce sync.Once
@@ -316,12 +328,14 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 // is set.
 func (s *Server) dispatch(r *http.Request, req *request) ([]byte, *fault) {
 	record := s.startRecord(r, req)
-	response, f := s.dispatchAction(r, req)
+	response, f := s.dispatchAction(r, req, record)
 	s.finishRecord(record, f)
 	return response, f
 }
 
-func (s *Server) dispatchAction(r *http.Request, req *request) ([]byte, *fault) {
+// dispatchAction handles one request by its action. record, when not nil,
+// gets the command text and id of a Command request.
+func (s *Server) dispatchAction(r *http.Request, req *request, record *RequestRecord) ([]byte, *fault) {
 	if f := s.injectedFault(req); f != nil {
 		return nil, f
 	}
@@ -337,7 +351,7 @@ func (s *Server) dispatchAction(r *http.Request, req *request) ([]byte, *fault) 
 		}
 		return s.createShell(r, req), nil
 	case actionCommand:
-		return s.startCommand(req)
+		return s.startCommand(req, record)
 	case actionReceive:
 		return s.receive(r, req)
 	case actionSend:
@@ -374,8 +388,9 @@ func (s *Server) createShell(r *http.Request, req *request) []byte {
 }
 
 // startCommand matches the decoded command text against the replay entries; the
-// first entry that matches wins.
-func (s *Server) startCommand(req *request) ([]byte, *fault) {
+// first entry that matches wins, unless entries with stdin_match make the
+// choice wait for the standard input (see stdin.go).
+func (s *Server) startCommand(req *request, record *RequestRecord) ([]byte, *fault) {
 	if req.Body.CommandLine == nil {
 		return nil, &fault{status: http.StatusBadRequest, subcode: "w:SchemaValidationError", message: "the Command request has no rsp:CommandLine element"}
 	}
@@ -385,51 +400,72 @@ func (s *Server) startCommand(req *request) ([]byte, *fault) {
 	}
 
 	text := commandText(req.Body.CommandLine.Command, req.Body.CommandLine.Arguments)
+	if record != nil {
+		record.Command = text
+	}
 	file := s.startFileCommand(text)
 	if file == nil {
 		file = s.startTaskCommand(text)
 	}
 	if file != nil {
-		cmd := &command{id: strings.ToUpper(newID()), text: text, file: file, stopped: make(chan struct{})}
-		s.mu.Lock()
-		sh.commands[cmd.id] = cmd
-		s.mu.Unlock()
+		cmd := &command{id: strings.ToUpper(newID()), text: text, file: file, stopped: make(chan struct{}), inputEnded: make(chan struct{})}
+		s.addCommand(sh, cmd, record)
+		s.noteCommand(text)
 		s.log.Info("copy command started", "shell", sh.id, "command_id", cmd.id)
 		return commandResponse(req.Header.MessageID, cmd.id), nil
 	}
 
 	entry := s.rebootEntry(text)
-	for i := range s.cfg.Entries {
-		if entry != nil {
-			break
-		}
-		if s.cfg.Entries[i].Match.MatchString(text) && s.mayReply(&s.cfg.Entries[i]) {
-			entry = &s.cfg.Entries[i]
-			break
-		}
-	}
+	var pending []*Entry
 	if entry == nil {
-		s.log.Warn("no replay entry matches", "shell", sh.id, "command", truncate(text, 200))
-		return nil, &fault{
-			status:  http.StatusInternalServerError,
-			subcode: "w:InternalError",
-			message: "no replay entry matches: " + truncate(text, maxFaultCommandText),
+		candidates := s.replayCandidates(text)
+		switch {
+		case len(candidates) == 0:
+			s.log.Warn("no replay entry matches", "shell", sh.id, "command", truncate(text, 200))
+			return nil, &fault{
+				status:  http.StatusInternalServerError,
+				subcode: "w:InternalError",
+				message: "no replay entry matches: " + truncate(text, maxFaultCommandText),
+			}
+		case candidates[0].StdinMatch == nil:
+			entry = candidates[0]
+		default:
+			pending = candidates
 		}
 	}
 
+	now := time.Now()
 	cmd := &command{
-		id:      strings.ToUpper(newID()),
-		text:    text,
-		entry:   entry,
-		readyAt: time.Now().Add(entry.Delay),
-		stopped: make(chan struct{}),
+		id:         strings.ToUpper(newID()),
+		text:       text,
+		entry:      entry,
+		pending:    pending,
+		started:    now,
+		stopped:    make(chan struct{}),
+		inputEnded: make(chan struct{}),
 	}
+	if entry != nil {
+		cmd.readyAt = now.Add(entry.Delay)
+	}
+	s.addCommand(sh, cmd, record)
+	s.noteCommand(text)
+
+	if entry == nil {
+		s.log.Info("command started, waiting for its standard input", "shell", sh.id, "command_id", cmd.id, "replay_lines", entryLines(pending))
+	} else {
+		s.log.Info("command started", "shell", sh.id, "command_id", cmd.id, "replay_line", entry.Line)
+	}
+	return commandResponse(req.Header.MessageID, cmd.id), nil
+}
+
+// addCommand adds cmd to the shell and its id to record.
+func (s *Server) addCommand(sh *shell, cmd *command, record *RequestRecord) {
 	s.mu.Lock()
 	sh.commands[cmd.id] = cmd
 	s.mu.Unlock()
-
-	s.log.Info("command started", "shell", sh.id, "command_id", cmd.id, "replay_line", entry.Line)
-	return commandResponse(req.Header.MessageID, cmd.id), nil
+	if record != nil {
+		record.CommandID = cmd.id
+	}
 }
 
 // receive returns the next chunk of output. While a delayed entry is not ready yet it
@@ -448,8 +484,12 @@ func (s *Server) receive(r *http.Request, req *request) ([]byte, *fault) {
 	if cmd.file != nil {
 		return s.receiveFile(r, req, cmd)
 	}
+	if f := s.awaitEntry(r, req, cmd); f != nil {
+		return nil, f
+	}
 
-	if wait := time.Until(cmd.readyAt); wait > 0 {
+	readyAt := cmd.readyTime()
+	if wait := time.Until(readyAt); wait > 0 {
 		timeout := req.operationTimeout(defaultOperationTimeout)
 		timer := time.NewTimer(min(wait, timeout))
 		defer timer.Stop()
@@ -459,7 +499,7 @@ func (s *Server) receive(r *http.Request, req *request) ([]byte, *fault) {
 		case <-s.closed:
 		case <-r.Context().Done():
 		}
-		if time.Now().Before(cmd.readyAt) && !cmd.isStopped() {
+		if time.Now().Before(readyAt) && !cmd.isStopped() {
 			return nil, &fault{
 				status:  http.StatusInternalServerError,
 				subcode: "w:TimedOut",
@@ -525,8 +565,9 @@ func next(data []byte, sent *int, size int) []byte {
 	return chunk
 }
 
-// send accepts stdin. Emulated copy scripts read it; replayed commands discard it,
-// because replay entries do not depend on input yet.
+// send accepts stdin. Emulated copy scripts read it. A replayed command
+// keeps it while the choice of its entry waits for it (see stdin.go) and
+// discards it otherwise.
 func (s *Server) send(req *request) ([]byte, *fault) {
 	if req.Body.Send == nil {
 		return nil, &fault{status: http.StatusBadRequest, subcode: "w:SchemaValidationError", message: "the Send request has no rsp:Send element"}
@@ -536,13 +577,13 @@ func (s *Server) send(req *request) ([]byte, *fault) {
 		if f != nil {
 			return nil, f
 		}
-		cmd.mu.Lock()
-		cmd.stdin += len(stream.Data)
-		cmd.mu.Unlock()
 		if cmd.file != nil {
-			if f := sendFile(cmd, stream.Data, stream.End); f != nil {
-				return nil, f
-			}
+			f = sendFile(cmd, stream.Data, stream.End)
+		} else {
+			f = cmd.takeInput(stream.Data, stream.End == "true")
+		}
+		if f != nil {
+			return nil, f
 		}
 	}
 	return sendResponse(req.Header.MessageID), nil

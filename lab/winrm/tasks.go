@@ -88,7 +88,9 @@ func (t *taskTable) run(cmd taskscript.Command, entries []Entry, mayReply func(*
 	if cmd.Kind == taskscript.KindRegister {
 		var entry *Entry
 		for i := range entries {
-			if entries[i].Match.MatchString(cmd.Script) && mayReply(&entries[i]) {
+			// A scheduled task reads no standard input, so entries with
+			// stdin_match never reply to it.
+			if entries[i].StdinMatch == nil && entries[i].Match.MatchString(cmd.Script) && mayReply(&entries[i]) {
 				entry = &entries[i]
 				break
 			}
