@@ -430,9 +430,10 @@ func (s *oracleSession) oracleCommand(dir string, java bool, timeout time.Durati
 // used rather than SQL.SQLCODE because Unix keeps only the low 8 bits of an
 // exit status, so an ORA-01792 would exit with 0.
 //
-// NOTE: on Windows the script reaches sqlplus.exe through the standard input
-// of the PowerShell that WinRM starts. No Windows host or replay has shown
-// that PowerShell passes it on, because the WinRM lab discards standard input.
+// On Windows the WinRM transport's script reads the input and pipes it to
+// sqlplus.exe (winrmconn.ArgvStdinScript).
+// NOTE: the WinRM lab checks that the SQL arrives with the command, but no
+// Windows host has shown that sqlplus.exe reads it from that pipe.
 func (s *oracleSession) sqlplus(ctx context.Context, step string, timeout time.Duration, body string) (transport.Result, error) {
 	script := "WHENEVER OSERROR EXIT FAILURE\nWHENEVER SQLERROR EXIT FAILURE\nCONNECT / AS SYSDBA\n" + body + "\nEXIT\n"
 	cmd := s.oracleCommand("", false, timeout, s.binPath("sqlplus"), "-S", "/nolog")
@@ -581,12 +582,13 @@ func (s *oracleSession) rollback(ctx context.Context, number string) (int, error
 // Windows the OracleService<SID> service that holds the home's DLLs. A
 // listener or database that was not running counts as stopped.
 //
-// NOTE: the Windows steps of install and rollback (unzip through .NET,
-// Stop-Service and Start-Service, opatch.bat apply in the patch folder) have
-// run against neither a Windows host nor the WinRM replay server. No
-// recordings of them were found, so only the Windows query is tested. Other services
-// that load the home's DLLs (OracleMTSRecoveryService, the VSS writer,
-// DBConsole) are left to the patch's stop_services in the catalog.
+// NOTE: the Windows install steps (unzip through .NET, Stop-Service and
+// Start-Service, opatch.bat apply in the patch folder) have run only against
+// the WinRM replay lab, partly with output recorded on Linux. The Windows
+// rollback (opatch rollback, catbundle.sql psu rollback) has not run even
+// there, and no step has run on a Windows host. Other services that load
+// the home's DLLs (OracleMTSRecoveryService, the VSS writer, DBConsole) are
+// left to the patch's stop_services in the catalog.
 func (s *oracleSession) stop(ctx context.Context) error {
 	res, err := s.run(ctx, "lsnrctl stop", s.oracleCommand("", false, oracleStopTimeout, s.lsnrctlArgs("stop")...))
 	if err != nil {
