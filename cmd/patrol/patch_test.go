@@ -283,26 +283,7 @@ func TestPatchApplyLockAndKillMidInstall(t *testing.T) {
 	h := e.hosts[0]
 	inv := e.inventory(t)
 	importPatch(t, e.home, e.dir, e.catalog, e.rpms)
-	h.hold(t)
-
-	first := exec.Command(patrolBin, "patch", "apply", "-i", inv, "--catalog", e.catalog)
-	first.Dir = e.dir
-	first.Env = append(os.Environ(), "PATROL_HOME="+e.home, "PATROL_INVENTORY=", "PATROL_LANG=en")
-	var firstOut strings.Builder
-	first.Stdout, first.Stderr = &firstOut, &firstOut
-	if err := first.Start(); err != nil {
-		t.Fatal(err)
-	}
-	killed := false
-	t.Cleanup(func() {
-		if !killed {
-			first.Process.Kill()
-			first.Wait()
-		}
-	})
-	waitFor(t, time.Minute, "the %pre scriptlet of patrol-test-app 1.1 to start", func() bool {
-		return exists(filepath.Join(h.root, "tmp", "pre-started-1.1"))
-	})
+	first := startHeldApply(t, e, inv, h)
 	journals, err := journal.List(filepath.Join(e.home, "journal"))
 	if err != nil || len(journals) != 1 {
 		t.Fatalf("journals of the first run: %v, %v", journals, err)
@@ -318,17 +299,7 @@ func TestPatchApplyLockAndKillMidInstall(t *testing.T) {
 		t.Errorf("second apply does not start with %q:\n%s", running, second.stdout)
 	}
 
-	if err := first.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	first.Wait()
-	killed = true
-	h.release(t)
-	waitFor(t, time.Minute, "the rpm left by the killed run to finish", func() bool { return !rpmRunningIn(h.root) })
-	lockFile := filepath.Join(h.patchDir, "apply.lock")
-	waitFor(t, time.Minute, "the killed run's SSH session to release the lock", func() bool {
-		return exec.Command("flock", "-n", lockFile, "true").Run() == nil
-	})
+	killHeldApply(t, first, h)
 
 	rerun := e.patrol(t, "patch", "apply", "-i", inv, "--catalog", e.catalog)
 
@@ -376,35 +347,7 @@ func TestPatchApplyRecheckAfterKillGatesProduction(t *testing.T) {
 	staging, production := e.hosts[0], e.hosts[1]
 	inv := e.inventory(t)
 	importPatch(t, e.home, e.dir, e.catalog, e.rpms)
-	staging.hold(t)
-
-	first := exec.Command(patrolBin, "patch", "apply", "-i", inv, "--catalog", e.catalog)
-	first.Dir = e.dir
-	first.Env = append(os.Environ(), "PATROL_HOME="+e.home, "PATROL_INVENTORY=", "PATROL_LANG=en")
-	if err := first.Start(); err != nil {
-		t.Fatal(err)
-	}
-	killed := false
-	t.Cleanup(func() {
-		if !killed {
-			first.Process.Kill()
-			first.Wait()
-		}
-	})
-	waitFor(t, time.Minute, "the %pre scriptlet of patrol-test-app 1.1 to start", func() bool {
-		return exists(filepath.Join(staging.root, "tmp", "pre-started-1.1"))
-	})
-	if err := first.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	first.Wait()
-	killed = true
-	staging.release(t)
-	waitFor(t, time.Minute, "the rpm left by the killed run to finish", func() bool { return !rpmRunningIn(staging.root) })
-	lockFile := filepath.Join(staging.patchDir, "apply.lock")
-	waitFor(t, time.Minute, "the killed run's SSH session to release the lock", func() bool {
-		return exec.Command("flock", "-n", lockFile, "true").Run() == nil
-	})
+	killHeldApply(t, startHeldApply(t, e, inv, staging), staging)
 	staging.wantPackages(t, patched...)
 	before := production.packages(t)
 
@@ -432,6 +375,44 @@ func TestPatchApplyRecheckAfterKillGatesProduction(t *testing.T) {
 	if exists(production.patchDir) {
 		t.Errorf("the production host got a patch folder %s", production.patchDir)
 	}
+}
+
+// startHeldApply starts patch apply in the background with h's rpm held in
+// the %pre scriptlet of patrol-test-app 1.1, and returns once rpm is there.
+func startHeldApply(t *testing.T, e *patchEnv, inv string, h *patchHost) *exec.Cmd {
+	t.Helper()
+	h.hold(t)
+	cmd := exec.Command(patrolBin, "patch", "apply", "-i", inv, "--catalog", e.catalog)
+	cmd.Dir = e.dir
+	cmd.Env = append(os.Environ(), "PATROL_HOME="+e.home, "PATROL_INVENTORY=", "PATROL_LANG=en")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// After killHeldApply these calls only return errors.
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	waitFor(t, time.Minute, "the %pre scriptlet of patrol-test-app 1.1 to start", func() bool {
+		return exists(filepath.Join(h.root, "tmp", "pre-started-1.1"))
+	})
+	return cmd
+}
+
+// killHeldApply kills the run startHeldApply started, lets the rpm it left
+// finish, and waits until the host's apply lock is free again.
+func killHeldApply(t *testing.T, cmd *exec.Cmd, h *patchHost) {
+	t.Helper()
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	h.release(t)
+	waitFor(t, time.Minute, "the rpm left by the killed run to finish", func() bool { return !rpmRunningIn(h.root) })
+	lockFile := filepath.Join(h.patchDir, "apply.lock")
+	waitFor(t, time.Minute, "the killed run's SSH session to release the lock", func() bool {
+		return exec.Command("flock", "-n", lockFile, "true").Run() == nil
+	})
 }
 
 // TestPatchApplyPairStopsAfterFailedPostCheck gives the first host of a pair a
