@@ -227,7 +227,7 @@ func (a *app) writeReport(path string, kind report.Kind, hosts []*inventory.Host
 	dir := rf.out
 	if dir == "" {
 		day := header.StartedAt.In(shanghai()).Format("2006-01-02")
-		dir = filepath.Join("reports", day+"-"+string(in.Kind))
+		dir = reportFolder(filepath.Join("reports", day+"-"+string(in.Kind)), header.RunID)
 	}
 	if _, err := report.Write(dir, in, lang); err != nil {
 		return "", fmt.Errorf("%s: %w", msgReport.In(a.lang), err)
@@ -236,6 +236,29 @@ func (a *app) writeReport(path string, kind report.Kind, hosts []*inventory.Host
 		dir = abs
 	}
 	return dir, nil
+}
+
+// reportFolder returns base, or base-2, base-3 and so on: the first folder
+// that holds no report yet or the report of runID. A second inspection on
+// the same day so gets its own folder, and rendering a run again replaces
+// only its own report.
+func reportFolder(base, runID string) string {
+	for n := 1; ; n++ {
+		dir := base
+		if n > 1 {
+			dir = fmt.Sprintf("%s-%d", base, n)
+		}
+		data, err := os.ReadFile(filepath.Join(dir, "report.json"))
+		if err != nil {
+			return dir
+		}
+		var rep struct {
+			RunID string `json:"run_id"`
+		}
+		if json.Unmarshal(data, &rep) == nil && rep.RunID == runID {
+			return dir
+		}
+	}
 }
 
 // previousMonthlyStart returns when the newest monthly inspection with

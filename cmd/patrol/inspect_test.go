@@ -215,3 +215,48 @@ func TestReportRejectsUnknownKind(t *testing.T) {
 		t.Errorf("stderr %q does not name the --kind value", res.stderr)
 	}
 }
+
+// TestSecondInspectionSameDayKeepsFirstReport inspects twice on one day
+// without --out: the second report goes to a folder of its own, and
+// rendering the second run again replaces only its own report.
+func TestSecondInspectionSameDayKeepsFirstReport(t *testing.T) {
+	home, dir := t.TempDir(), t.TempDir()
+	env := []string{"PATROL_HOME=" + home, "PATROL_INVENTORY=", "PATROL_LANG=en"}
+	lastLine := func(out string) string {
+		out = strings.TrimSpace(out)
+		return out[strings.LastIndex(out, "\n")+1:]
+	}
+
+	first := runPatrolEnv(t, env, dir, "inspect", "daily")
+	second := runPatrolEnv(t, env, dir, "inspect", "daily")
+	again := runPatrolEnv(t, env, dir, "report")
+
+	for _, res := range []result{first, second} {
+		if res.code != exitOK && res.code != exitFailed {
+			t.Fatalf("inspect daily: exit %d\n%s", res.code, res.stderr)
+		}
+	}
+	if again.code != exitOK {
+		t.Fatalf("report: exit %d\n%s", again.code, again.stderr)
+	}
+	firstDir, secondDir := lastLine(first.stdout), lastLine(second.stdout)
+	if firstDir == secondDir || secondDir != firstDir+"-2" {
+		t.Errorf("report folders %q and %q, want the second to be the first with -2", firstDir, secondDir)
+	}
+	if got := lastLine(again.stdout); got != secondDir {
+		t.Errorf("patrol report of the second run wrote %q, want its own folder %q", got, secondDir)
+	}
+	runIDs := map[string]string{}
+	for _, d := range []string{firstDir, secondDir} {
+		var rep struct {
+			RunID string `json:"run_id"`
+		}
+		if err := json.Unmarshal([]byte(readFile(t, filepath.Join(d, "report.json"))), &rep); err != nil {
+			t.Fatal(err)
+		}
+		runIDs[d] = rep.RunID
+	}
+	if runIDs[firstDir] == runIDs[secondDir] {
+		t.Errorf("both folders hold the report of run %s", runIDs[firstDir])
+	}
+}
