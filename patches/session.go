@@ -62,7 +62,7 @@ func (s *hostSession) connect(ctx context.Context) bool {
 		}
 		res.Error = err.Error()
 		s.r.mu.Unlock()
-		s.emit(StepEvent{Step: StepConnect, Status: status, Message: errorText(err), Duration: time.Since(start)})
+		s.emit(StepEvent{Phase: Phase{Kind: PhasePlan}, Step: StepConnect, Status: status, Message: errorText(err), Duration: time.Since(start)})
 		return false
 	}
 	s.setConn(conn)
@@ -78,7 +78,7 @@ func (s *hostSession) queryAtStart(ctx context.Context) {
 		s.queryErr = err
 		s.hostFailed(err)
 		out, rc := errorOutput(err)
-		s.emit(StepEvent{Step: StepQuery, Status: StatusFailed, Message: errorText(err), Output: out, RC: rc, Duration: time.Since(start)})
+		s.emit(StepEvent{Phase: Phase{Kind: PhasePlan}, Step: StepQuery, Status: StatusFailed, Message: errorText(err), Output: out, RC: rc, Duration: time.Since(start)})
 		return
 	}
 	text := installedSummary(installed)
@@ -86,7 +86,18 @@ func (s *hostSession) queryAtStart(ctx context.Context) {
 	if err != nil {
 		text = i18n.T(text.EN+"; "+errorText(err).EN, text.ZH+"；"+errorText(err).ZH)
 	}
-	s.emit(StepEvent{Step: StepQuery, Status: StatusOK, Message: text, Duration: time.Since(start)})
+	s.emit(StepEvent{Phase: Phase{Kind: PhasePlan}, Step: StepQuery, Status: StatusOK, Message: text, Duration: time.Since(start)})
+}
+
+// countNoun returns "1 RPM package" or "3 RPM packages".
+func countNoun(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	if strings.HasSuffix(noun, "ch") {
+		return fmt.Sprintf("%d %ses", n, noun)
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 func installedSummary(in *Installed) i18n.Text {
@@ -94,13 +105,13 @@ func installedSummary(in *Installed) i18n.Text {
 	for _, src := range in.Queried {
 		switch src {
 		case "rpm":
-			en = append(en, fmt.Sprintf("%d RPM packages", len(in.Packages)))
+			en = append(en, countNoun(len(in.Packages), "RPM package"))
 			zh = append(zh, fmt.Sprintf("%d 个 RPM 软件包", len(in.Packages)))
 		case "hotfix":
-			en = append(en, fmt.Sprintf("%d Windows updates", len(in.KBs)))
+			en = append(en, countNoun(len(in.KBs), "Windows update"))
 			zh = append(zh, fmt.Sprintf("%d 个 Windows 更新", len(in.KBs)))
 		case "opatch":
-			en = append(en, fmt.Sprintf("%d Oracle patches", len(in.OPatches)))
+			en = append(en, countNoun(len(in.OPatches), "Oracle patch"))
 			zh = append(zh, fmt.Sprintf("%d 个 Oracle 补丁", len(in.OPatches)))
 		}
 	}
