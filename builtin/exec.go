@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"patrol/i18n"
 	"patrol/module"
 	"patrol/transport"
 )
@@ -21,7 +22,7 @@ func runCommand(ctx context.Context, env *module.Env, args module.Args) (module.
 		argv = words
 	}
 	if len(argv) == 0 {
-		return module.Result{}, fmt.Errorf("command: give cmd or argv")
+		return module.Result{}, module.Failure(i18n.T("command: give cmd or argv", "command：请给出 cmd 或 argv"), nil)
 	}
 
 	cmd := transport.Command{Argv: argv}
@@ -43,7 +44,7 @@ func runShell(ctx context.Context, env *module.Env, args module.Args) (module.Re
 // the result when the exit code is not one of ok_codes.
 func runAndJudge(ctx context.Context, env *module.Env, args module.Args, cmd transport.Command, shown string) (module.Result, error) {
 	if env.CheckMode {
-		return module.Result{Changed: true, Msg: "check mode: would run: " + shown}, nil
+		return withMessage(module.Result{Changed: true}, i18n.T("check mode: would run: "+shown, "检查模式：将执行："+shown)), nil
 	}
 	okCodes, err := parseCodes(args.Strings("ok_codes"))
 	if err != nil {
@@ -65,9 +66,18 @@ func runAndJudge(ctx context.Context, env *module.Env, args module.Args, cmd tra
 	}
 	if !slices.Contains(okCodes, res.ExitCode) {
 		out.Failed = true
-		out.Msg = fmt.Sprintf("exit code %d is not one of ok_codes %v", res.ExitCode, okCodes)
+		out = withMessage(out, i18n.T(
+			fmt.Sprintf("exit code %d is not one of ok_codes %v", res.ExitCode, okCodes),
+			fmt.Sprintf("命令退出码为 %d，不在允许的退出码 ok_codes %v 之中", res.ExitCode, okCodes)))
 	}
 	return out, nil
+}
+
+// withMessage sets the result's message in both languages, and Msg to its
+// English form for the journal and JSON output.
+func withMessage(res module.Result, msg i18n.Text) module.Result {
+	res.Msg, res.Message = msg.EN, msg
+	return res
 }
 
 func parseCodes(list []string) ([]int, error) {
@@ -78,7 +88,9 @@ func parseCodes(list []string) ([]int, error) {
 	for _, s := range list {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil {
-			return nil, fmt.Errorf("ok_codes: %q is not an exit code; write numbers such as [0, 100]", s)
+			return nil, module.Failure(i18n.T(
+				fmt.Sprintf("ok_codes: %q is not an exit code; write numbers such as [0, 100]", s),
+				fmt.Sprintf("ok_codes：%q 不是退出码；请写成数字，例如 [0, 100]", s)), nil)
 		}
 		codes = append(codes, n)
 	}

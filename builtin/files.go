@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"patrol/i18n"
 	"patrol/module"
 	"patrol/transport"
 )
@@ -16,7 +17,7 @@ import (
 func runCopy(ctx context.Context, env *module.Env, args module.Args) (module.Result, error) {
 	src, content := env.LocalPath(args.String("src")), args.String("content")
 	if (src == "") == !args.Has("content") {
-		return module.Result{}, fmt.Errorf("copy: give exactly one of src and content")
+		return module.Result{}, module.Failure(i18n.T("copy: give exactly one of src and content", "copy：src 和 content 须且只能给出一个"), nil)
 	}
 	mode, err := parseMode(args.String("mode"))
 	if err != nil {
@@ -26,7 +27,7 @@ func runCopy(ctx context.Context, env *module.Env, args module.Args) (module.Res
 	if src == "" {
 		tmp, err := os.CreateTemp("", "patrol-content-*")
 		if err != nil {
-			return module.Result{}, fmt.Errorf("copy: stage content: %w", err)
+			return module.Result{}, module.Failure(i18n.T("copy: stage content", "copy：暂存 content 失败"), err)
 		}
 		defer os.Remove(tmp.Name())
 		_, err = tmp.WriteString(content)
@@ -34,7 +35,7 @@ func runCopy(ctx context.Context, env *module.Env, args module.Args) (module.Res
 			err = cerr
 		}
 		if err != nil {
-			return module.Result{}, fmt.Errorf("copy: stage content: %w", err)
+			return module.Result{}, module.Failure(i18n.T("copy: stage content", "copy：暂存 content 失败"), err)
 		}
 		src = tmp.Name()
 	}
@@ -48,19 +49,20 @@ func runCopy(ctx context.Context, env *module.Env, args module.Args) (module.Res
 		Become:    env.Become,
 	})
 	if err != nil {
-		return module.Result{}, fmt.Errorf("copy to %s: %w", dest, err)
+		return module.Result{}, module.Failure(i18n.T("copy to "+dest+" failed", "复制到 "+dest+" 失败"), err)
 	}
-	msg := "unchanged: " + dest + " already has sha256 " + res.SHA256
+	msg := i18n.T("unchanged: "+dest+" already has sha256 "+res.SHA256, "未变更："+dest+" 的 sha256 已是 "+res.SHA256)
 	if res.Changed && env.CheckMode {
-		msg = "check mode: would copy " + src + " to " + dest
+		msg = i18n.T("check mode: would copy "+src+" to "+dest, "检查模式：将把 "+src+" 复制到 "+dest)
 	} else if res.Changed {
-		msg = fmt.Sprintf("copied %d bytes to %s, sha256 %s", res.Bytes, dest, res.SHA256)
+		msg = i18n.T(
+			fmt.Sprintf("copied %d bytes to %s, sha256 %s", res.Bytes, dest, res.SHA256),
+			fmt.Sprintf("已复制 %d 字节到 %s，sha256 %s", res.Bytes, dest, res.SHA256))
 	}
-	return module.Result{
+	return withMessage(module.Result{
 		Changed: res.Changed,
-		Msg:     msg,
 		Data:    map[string]any{"dest": dest, "sha256": res.SHA256, "bytes": res.Bytes},
-	}, nil
+	}, msg), nil
 }
 
 func runFetch(ctx context.Context, env *module.Env, args module.Args) (module.Result, error) {
@@ -74,12 +76,12 @@ func runFetch(ctx context.Context, env *module.Env, args module.Args) (module.Re
 		dest = filepath.Join(dest, name)
 	}
 	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
-		return module.Result{}, fmt.Errorf("fetch: create %s: %w", filepath.Dir(dest), err)
+		return module.Result{}, module.Failure(i18n.T("fetch: create "+filepath.Dir(dest), "fetch：创建 "+filepath.Dir(dest)+" 失败"), err)
 	}
 
 	res, err := env.Conn.Get(ctx, src, dest)
 	if err != nil {
-		return module.Result{}, fmt.Errorf("fetch %s: %w", src, err)
+		return module.Result{}, module.Failure(i18n.T("fetch "+src+" failed", "取回 "+src+" 失败"), err)
 	}
 	return module.Result{
 		Changed: res.Changed,
@@ -99,12 +101,16 @@ func parseMode(s string) (os.FileMode, error) {
 	}
 	n, err := strconv.ParseUint(s, 8, 32)
 	if err != nil || n > 0o7777 {
-		return 0, fmt.Errorf("mode %q is not an octal file mode; write it quoted, such as \"0644\"", s)
+		return 0, module.Failure(i18n.T(
+			fmt.Sprintf("mode %q is not an octal file mode; write it quoted, such as \"0644\"", s),
+			fmt.Sprintf("mode %q 不是八进制文件权限；请加引号书写，例如 \"0644\"", s)), nil)
 	}
 	// The transports apply only the permission bits (os.FileMode.Perm), so a
 	// setuid, setgid or sticky bit would be dropped without a word.
 	if n > 0o777 {
-		return 0, fmt.Errorf("mode %q sets the setuid, setgid or sticky bit, which copy cannot apply; give permission bits only, such as \"0755\", and set the rest with a command task", s)
+		return 0, module.Failure(i18n.T(
+			fmt.Sprintf("mode %q sets the setuid, setgid or sticky bit, which copy cannot apply; give permission bits only, such as \"0755\", and set the rest with a command task", s),
+			fmt.Sprintf("mode %q 设置了 setuid、setgid 或 sticky 位，copy 无法应用；请只给出权限位（例如 \"0755\"），其余用 command 任务设置", s)), nil)
 	}
 	return os.FileMode(n), nil
 }
@@ -124,22 +130,22 @@ func remoteTempPath(ctx context.Context, env *module.Env) (string, error) {
 func runScript(ctx context.Context, env *module.Env, args module.Args) (module.Result, error) {
 	src := env.LocalPath(args.String("src"))
 	if _, err := os.Stat(src); err != nil {
-		return module.Result{}, fmt.Errorf("script: %w", err)
+		return module.Result{}, module.Failure(i18n.T("script: cannot read "+src, "script：无法读取 "+src), err)
 	}
 	shown := strings.TrimSpace(src + " " + strings.Join(args.Strings("args"), " "))
 	if env.CheckMode {
-		return module.Result{Changed: true, Msg: "check mode: would upload and run " + shown}, nil
+		return withMessage(module.Result{Changed: true}, i18n.T("check mode: would upload and run "+shown, "检查模式：将上传并执行 "+shown)), nil
 	}
 
 	remote, err := remoteTempPath(ctx, env)
 	if err != nil {
-		return module.Result{}, fmt.Errorf("script: %w", err)
+		return module.Result{}, module.Failure(i18n.T("script: create a temporary file on the host", "script：在主机上创建临时文件失败"), err)
 	}
 	defer func() {
 		_, _ = env.Conn.Run(context.WithoutCancel(ctx), transport.Command{Argv: []string{"rm", "-f", remote}})
 	}()
 	if _, err := env.Conn.Put(ctx, src, remote, transport.PutOptions{Mode: 0o700}); err != nil {
-		return module.Result{}, fmt.Errorf("script: upload %s: %w", src, err)
+		return module.Result{}, module.Failure(i18n.T("script: upload "+src, "script：上传 "+src+" 失败"), err)
 	}
 
 	argv := []string{remote}

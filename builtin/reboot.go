@@ -33,21 +33,21 @@ func rebootSpec() *module.Spec {
 	return &module.Spec{
 		Name:  "reboot",
 		Title: i18n.T("Reboot", "重启"),
-		Doc:   "reboot the host, wait until it is back with a new boot identity, and reconnect",
+		Doc:   i18n.T("reboot the host, wait until it is back with a new boot identity, and reconnect", "重启主机，等待其以新的启动标识恢复，然后重新连接"),
 		Args: []module.Arg{
 			{Name: "timeout", Type: module.Duration, Default: defaultRebootTimeout,
-				Doc: "how long to wait from starting the reboot until the host is back and test_command succeeds"},
+				Doc: i18n.T("how long to wait from starting the reboot until the host is back and test_command succeeds", "从开始重启到主机恢复且 test_command 成功的最长等待时间")},
 			{Name: "connect_timeout", Type: module.Duration, Default: defaultConnectTimeout,
-				Doc: "limit of each reconnect attempt, including reading the boot identity"},
+				Doc: i18n.T("limit of each reconnect attempt, including reading the boot identity", "每次重连尝试的时限，包括读取启动标识")},
 			{Name: "pre_reboot_delay", Type: module.Duration,
-				Doc: "wait this long on the host before it reboots; at least 2s on Linux and 5s on Windows so that the start command's reply gets back"},
+				Doc: i18n.T("wait this long on the host before it reboots; at least 2s on Linux and 5s on Windows so that the start command's reply gets back", "主机在重启前等待的时间；Linux 至少 2s，Windows 至少 5s，以便重启命令的回复能返回")},
 			{Name: "test_command", Type: module.String,
-				Doc: "shell text that must exit 0 after the reboot; retried until timeout"},
-			{Name: "msg", Type: module.String, Default: defaultRebootMsg, Doc: "message shown to logged-in users"},
+				Doc: i18n.T("shell text that must exit 0 after the reboot; retried until timeout", "重启后必须以 0 退出的 shell 文本；在 timeout 内重试")},
+			{Name: "msg", Type: module.String, Default: defaultRebootMsg, Doc: i18n.T("message shown to logged-in users", "向已登录用户显示的消息")},
 			{Name: "boot_id_command", Type: module.String,
-				Doc: "shell text that prints the boot identity, for hosts without /proc/sys/kernel/random/boot_id and uptime -s; its output must change when the host reboots"},
+				Doc: i18n.T("shell text that prints the boot identity, for hosts without /proc/sys/kernel/random/boot_id and uptime -s; its output must change when the host reboots", "输出启动标识的 shell 文本，用于没有 /proc/sys/kernel/random/boot_id 和 uptime -s 的主机；主机重启后其输出必须改变")},
 			{Name: "reboot_command", Type: module.String,
-				Doc: "shell text that starts the reboot and returns at once; default: a detached shutdown -r (Linux) or shutdown.exe /r (Windows)"},
+				Doc: i18n.T("shell text that starts the reboot and returns at once; default: a detached shutdown -r (Linux) or shutdown.exe /r (Windows)", "发起重启并立即返回的 shell 文本；默认在后台执行 shutdown -r（Linux）或 shutdown.exe /r（Windows）")},
 		},
 		Changes: true,
 		Run:     runReboot,
@@ -60,10 +60,12 @@ func rebootSpec() *module.Spec {
 // wait forever on a session whose host vanished.
 func runReboot(ctx context.Context, env *module.Env, args module.Args) (module.Result, error) {
 	if env.CheckMode {
-		return module.Result{Changed: true, Msg: "would reboot"}, nil
+		return withMessage(module.Result{Changed: true}, i18n.T("would reboot", "检查模式：将重启主机")), nil
 	}
 	if env.Reconnect == nil {
-		return module.Result{}, errors.New("reboot needs a runner that can reconnect to the host; run it from a playbook")
+		return module.Result{}, module.Failure(i18n.T(
+			"reboot needs a runner that can reconnect to the host; run it from a playbook",
+			"reboot 需要能重新连接主机的运行器；请在剧本中运行"), nil)
 	}
 	timeout, connectTimeout := args.Duration("timeout"), args.Duration("connect_timeout")
 	if connectTimeout <= 0 {
@@ -76,7 +78,7 @@ func runReboot(ctx context.Context, env *module.Env, args module.Args) (module.R
 
 	before, err := readBootIdentity(ctx, env, idCommand, connectTimeout)
 	if err != nil {
-		return module.Result{}, fmt.Errorf("read the boot identity before the reboot: %w", err)
+		return module.Result{}, module.Failure(i18n.T("read the boot identity before the reboot", "重启前读取启动标识失败"), err)
 	}
 
 	start := time.Now()
@@ -99,14 +101,15 @@ func runReboot(ctx context.Context, env *module.Env, args module.Args) (module.R
 	if err != nil {
 		msg := i18n.T(
 			fmt.Sprintf("host did not come back within %s after the reboot: %v; raise timeout if the host boots slower", timeout, err),
-			fmt.Sprintf("主机重启后 %s 内未恢复：%v；如果主机启动较慢，请调大 timeout", timeout, err))
-		return module.Result{Changed: true, Failed: true, Msg: msg.EN, Message: msg, Data: data}, nil
+			fmt.Sprintf("主机重启后 %s 内未恢复；如果主机启动较慢，请调大 timeout", timeout))
+		if cause, ok := transport.DescribeError(err); ok {
+			msg.ZH = fmt.Sprintf("主机重启后 %s 内未恢复：%s；如果主机启动较慢，请调大 timeout", timeout, cause.ZH)
+		}
+		return withMessage(module.Result{Changed: true, Failed: true, Data: data}, msg), nil
 	}
-	return module.Result{
-		Changed: true,
-		Msg:     fmt.Sprintf("rebooted and reconnected after %s", elapsed.Round(time.Second)),
-		Data:    data,
-	}, nil
+	return withMessage(module.Result{Changed: true, Data: data}, i18n.T(
+		fmt.Sprintf("rebooted and reconnected after %s", elapsed.Round(time.Second)),
+		fmt.Sprintf("已重启，%s 后重新连接", elapsed.Round(time.Second)))), nil
 }
 
 // startReboot runs the command that starts the reboot. A lost link or a
@@ -126,10 +129,11 @@ func startReboot(ctx context.Context, env *module.Env, args module.Args) (module
 		env.Log.Info("reboot command ended without a result; the host is probably going down", "err", err)
 		return module.Result{}, nil
 	case res.ExitCode != 0:
-		return module.Result{
+		return withMessage(module.Result{
 			Failed: true, RC: res.ExitCode, Stdout: string(res.Stdout), Stderr: string(res.Stderr),
-			Msg: fmt.Sprintf("reboot command exited with status %d; check that the user may reboot the host (become)", res.ExitCode),
-		}, nil
+		}, i18n.T(
+			fmt.Sprintf("reboot command exited with status %d; check that the user may reboot the host (become)", res.ExitCode),
+			fmt.Sprintf("重启命令的退出码为 %d；请检查该用户是否有权重启主机（become）", res.ExitCode))), nil
 	}
 	return module.Result{}, nil
 }

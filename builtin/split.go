@@ -3,6 +3,9 @@ package builtin
 import (
 	"fmt"
 	"strings"
+
+	"patrol/i18n"
+	"patrol/module"
 )
 
 // splitWords splits a command line into words the way a POSIX shell would split
@@ -70,10 +73,14 @@ func splitWords(line string) ([]string, error) {
 		}
 	}
 	if quote != 0 {
-		return nil, fmt.Errorf("unterminated %c quote in %q; close the quote, or escape the character with a backslash", quote, line)
+		return nil, module.Failure(i18n.T(
+			fmt.Sprintf("unterminated %c quote in %q; close the quote, or escape the character with a backslash", quote, line),
+			fmt.Sprintf("%q 中的 %c 引号没有闭合；请补上引号，或用反斜杠转义该字符", line, quote)), nil)
 	}
 	if escaped || dqEscaped {
-		return nil, fmt.Errorf("trailing backslash in %q; remove it, or write \\\\ for a backslash", line)
+		return nil, module.Failure(i18n.T(
+			fmt.Sprintf("trailing backslash in %q; remove it, or write \\\\ for a backslash", line),
+			fmt.Sprintf("%q 以反斜杠结尾；请删除它，或用 \\\\ 表示一个反斜杠", line)), nil)
 	}
 	if inWord {
 		words = append(words, cur.String())

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"patrol/i18n"
 	"patrol/module"
 )
 
@@ -38,13 +39,19 @@ func runWaitFor(ctx context.Context, env *module.Env, args module.Args) (module.
 	for {
 		open := probe(ctx, addr)
 		if open == wantOpen {
-			return module.Result{
-				Msg:  fmt.Sprintf("%s is %s after %s", addr, portState(open), time.Since(start).Round(time.Millisecond)),
+			elapsed := time.Since(start).Round(time.Millisecond)
+			state := portState(open)
+			return withMessage(module.Result{
 				Data: map[string]any{"elapsed_seconds": time.Since(start).Seconds()},
-			}, nil
+			}, i18n.T(
+				fmt.Sprintf("%s is %s after %s", addr, state.EN, elapsed),
+				fmt.Sprintf("端口 %s 在 %s 后已%s", addr, elapsed, state.ZH))), nil
 		}
 		if time.Now().Add(sleep).After(deadline) {
-			return module.Result{Failed: true, Msg: fmt.Sprintf("%s still %s after %s; expected %s", addr, portState(open), timeout, portState(wantOpen))}, nil
+			state, want := portState(open), portState(wantOpen)
+			return withMessage(module.Result{Failed: true}, i18n.T(
+				fmt.Sprintf("%s still %s after %s; expected %s", addr, state.EN, timeout, want.EN),
+				fmt.Sprintf("端口 %s 在 %s 后仍处于%s状态，应为%s", addr, timeout, state.ZH, want.ZH))), nil
 		}
 		if err := pause(ctx, sleep); err != nil {
 			return module.Result{}, err
@@ -62,11 +69,11 @@ func probe(ctx context.Context, addr string) bool {
 	return true
 }
 
-func portState(open bool) string {
+func portState(open bool) i18n.Text {
 	if open {
-		return "open"
+		return i18n.T("open", "开放")
 	}
-	return "closed"
+	return i18n.T("closed", "关闭")
 }
 
 func pause(ctx context.Context, d time.Duration) error {

@@ -19,20 +19,22 @@ func antivirusSpec() *module.Spec {
 	return &module.Spec{
 		Name:  antivirusCheck,
 		Title: i18n.T("Antivirus signature age", "杀毒软件病毒库时效"),
-		Doc: "Windows: age of the antivirus signatures, read from the LastWriteTime of a signature file (or the newest file under a directory), " +
-			"from a registry value, or from Windows Defender's Get-MpComputerStatus. A registry value may be a date string (year first, such as 2020-06-01 or 2020/6/1 08:00:00, read in the host's time zone unless it has an offset), " +
-			"an 8-digit yyyyMMdd number, Unix seconds or milliseconds, a FILETIME number, or an 8-byte REG_BINARY FILETIME.",
+		Doc: i18n.T(
+			"Windows: age of the antivirus signatures, read from the LastWriteTime of a signature file (or the newest file under a directory), "+
+				"from a registry value, or from Windows Defender's Get-MpComputerStatus. A registry value may be a date string (year first, such as 2020-06-01 or 2020/6/1 08:00:00, read in the host's time zone unless it has an offset), "+
+				"an 8-digit yyyyMMdd number, Unix seconds or milliseconds, a FILETIME number, or an 8-byte REG_BINARY FILETIME.",
+			"Windows：杀毒软件病毒库的时效，取自病毒库文件（或目录下最新文件）的 LastWriteTime、注册表值，或 Windows Defender 的 Get-MpComputerStatus。注册表值可以是日期字符串（年份在前，如 2020-06-01 或 2020/6/1 08:00:00，不带时区偏移时按主机时区解读）、8 位 yyyyMMdd 数字、Unix 秒数或毫秒数、FILETIME 数字，或 8 字节的 REG_BINARY FILETIME。"),
 		Check: true,
 		Args: []module.Arg{
 			// NOTE: Rising's install folder is taken from a published report on
 			// Rising 25 under 64-bit Windows 10, but the name of its signature
 			// file in that folder is not known.
-			{Name: "path", Type: module.String, Doc: `signature file, or a directory whose newest file is read, such as a file under C:\Program Files (x86)\Rising\Rav; not Rising's whole install folder, whose logfiles folder is written continuously; give this or registry_key`},
-			{Name: "registry_key", Type: module.String, Doc: `registry key such as HKLM\SOFTWARE\Microsoft\Windows Defender\Signature Updates (HKLM:, HKEY_LOCAL_MACHINE and the other hives accepted)`},
-			{Name: "registry_value", Type: module.String, Doc: "name of the value under registry_key that holds the signature date, such as ASSignatureApplied"},
-			{Name: "defender", Type: module.Bool, Default: false, Doc: "read AntivirusSignatureLastUpdated of Windows Defender with Get-MpComputerStatus (Windows Server 2016 and later; Windows Server 2012 R2 has no Defender) instead of path or registry_key"},
-			{Name: "max_age", Type: module.String, Default: "7d", Doc: "signature age at or above which the check warns, such as 7d"},
-			{Name: "fail_age", Type: module.String, Doc: "signature age at or above which the check fails, such as 14d (optional)"},
+			{Name: "path", Type: module.String, Doc: i18n.T(`signature file, or a directory whose newest file is read, such as a file under C:\Program Files (x86)\Rising\Rav; not Rising's whole install folder, whose logfiles folder is written continuously; give this or registry_key`, `病毒库文件，或取其中最新文件的目录，如 C:\Program Files (x86)\Rising\Rav 下的某个文件；不要给瑞星的整个安装目录，其中的 logfiles 目录一直在写入；此项与 registry_key 二选一`)},
+			{Name: "registry_key", Type: module.String, Doc: i18n.T(`registry key such as HKLM\SOFTWARE\Microsoft\Windows Defender\Signature Updates (HKLM:, HKEY_LOCAL_MACHINE and the other hives accepted)`, `注册表键，如 HKLM\SOFTWARE\Microsoft\Windows Defender\Signature Updates（也接受 HKLM:、HKEY_LOCAL_MACHINE 及其他根键）`)},
+			{Name: "registry_value", Type: module.String, Doc: i18n.T("name of the value under registry_key that holds the signature date, such as ASSignatureApplied", "registry_key 下保存病毒库日期的值名，如 ASSignatureApplied")},
+			{Name: "defender", Type: module.Bool, Default: false, Doc: i18n.T("read AntivirusSignatureLastUpdated of Windows Defender with Get-MpComputerStatus (Windows Server 2016 and later; Windows Server 2012 R2 has no Defender) instead of path or registry_key", "用 Get-MpComputerStatus 读取 Windows Defender 的 AntivirusSignatureLastUpdated，代替 path 或 registry_key（Windows Server 2016 及以后；Windows Server 2012 R2 没有 Defender）")},
+			{Name: "max_age", Type: module.String, Default: "7d", Doc: i18n.T("signature age at or above which the check warns, such as 7d", "病毒库时效达到该值时判为警告，如 7d")},
+			{Name: "fail_age", Type: module.String, Doc: i18n.T("signature age at or above which the check fails, such as 14d (optional)", "病毒库时效达到该值时判为不合格，如 14d（可选）")},
 		},
 		Run: runAntivirus,
 	}
@@ -387,11 +389,7 @@ func EvaluateSignature(src SignatureSource, sig Signature, maxAge, failAge time.
 		Item:   src.Item(),
 		Status: module.StatusOK,
 	}
-	limits := []i18n.Text{i18n.T("warn ≥"+FormatAge(maxAge), "警告 ≥"+FormatAgeZH(maxAge))}
-	if failAge > 0 {
-		limits = append(limits, i18n.T("fail ≥"+FormatAge(failAge), "失败 ≥"+FormatAgeZH(failAge)))
-	}
-	f.Threshold = joinText(limits...)
+	f.Threshold = ageThreshold(maxAge, failAge).Text()
 
 	if !sig.Found && src.Defender {
 		f.Status, f.Value = module.StatusFail, i18n.T("not found", "不存在")
@@ -422,19 +420,19 @@ func EvaluateSignature(src SignatureSource, sig Signature, maxAge, failAge time.
 		f.Status, f.Value = module.StatusFail, i18n.T("no signature date", "无病毒库日期")
 		f.Message = i18n.T(
 			"Windows Defender gives no signature date: "+sig.ParseError+"; check that the Windows Defender service (WinDefend) runs, then update the signatures",
-			"Windows Defender 未给出病毒库日期："+sig.ParseError+"；请检查 Windows Defender 服务（WinDefend）是否运行，然后更新病毒库",
+			"Windows Defender 未给出病毒库日期（原因见证据）；请检查 Windows Defender 服务（WinDefend）是否运行，然后更新病毒库",
 		)
-		f.Evidence = []string{defenderEvidence(sig)}
+		f.Evidence = []string{sig.ParseError, defenderEvidence(sig)}
 		return f
 	}
 	if sig.Date.IsZero() {
 		return errorFinding(antivirusCheck, src.Item(), i18n.T(
 			fmt.Sprintf("the registry value %s (%s) contains no date patrol can read: %s; point registry_value at the value that contains the signature date", src.Item(), sig.RawKind, sig.ParseError),
-			fmt.Sprintf("注册表值 %s（%s）不是可识别的日期：%s；请将 registry_value 指向保存病毒库日期的值", src.Item(), sig.RawKind, sig.ParseError),
-		), []string{sig.RawKind + " " + sig.Raw})
+			fmt.Sprintf("注册表值 %s（%s）不是可识别的日期（原因见证据）；请将 registry_value 指向保存病毒库日期的值", src.Item(), sig.RawKind),
+		), []string{sig.ParseError, sig.RawKind + " " + sig.Raw})
 	}
 
-	date := sig.Date.Format("2006-01-02 15:04:05Z")
+	date := formatTime(sig.Date)
 	age := sig.Now.Sub(sig.Date)
 	f.Value = i18n.T(date+" ("+FormatAge(max(age, 0))+" old)", date+"（距今 "+FormatAgeZH(max(age, 0))+"）")
 	f.Metrics = map[string]float64{"signature_age_seconds": age.Seconds()}

@@ -91,8 +91,8 @@ func probeAntivirusWindows(ctx context.Context, env *module.Env, src SignatureSo
 	if perr != nil {
 		f := errorFinding(antivirusCheck, src.Item(), i18n.T(
 			fmt.Sprintf("the antivirus probe output is unreadable: %v", perr),
-			fmt.Sprintf("杀毒软件病毒库探测输出无法读取：%v", perr),
-		), outputEvidence(out))
+			"杀毒软件病毒库探测输出无法读取，解析错误见证据",
+		), parseEvidence(perr, out))
 		return Signature{}, &f
 	}
 	return sig, nil

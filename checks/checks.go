@@ -10,6 +10,7 @@
 package checks
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -116,24 +117,48 @@ func errorFinding(check, item string, msg i18n.Text, evidence []string) module.F
 }
 
 // probeFailed builds the error finding of a probe command that failed: missing
-// tool, non-zero exit that is not data, or a transport error.
+// tool, non-zero exit that is not data, or a transport error. what is the
+// command as the host runs it.
 func probeFailed(check, item, what string, out probeOutput, err error) module.Finding {
+	return probeFailedText(check, item, same(what), out, err)
+}
+
+// probeFailedText is probeFailed for a probe named in words, such as
+// "Win32_Service query" and "Win32_Service 查询". Error output and the
+// transport's error stay as evidence, because they are in the host's words.
+func probeFailedText(check, item string, what i18n.Text, out probeOutput, err error) module.Finding {
 	if err != nil {
+		cause := errorText(err)
 		return errorFinding(check, item, i18n.T(
-			fmt.Sprintf("could not run %s: %v", what, err),
-			fmt.Sprintf("无法执行 %s：%v", what, err),
-		), nil)
+			fmt.Sprintf("could not run %s: %s", what.EN, cause.EN),
+			fmt.Sprintf("无法执行 %s：%s", what.ZH, cause.ZH),
+		), []string{err.Error()})
 	}
 	if out.ExitCode == exitCommandNotFound {
 		return errorFinding(check, item, i18n.T(
-			fmt.Sprintf("%s is not installed on the host (exit status 127); install it or drop this check for the host", what),
-			fmt.Sprintf("主机上没有 %s（退出码 127）；请安装该命令，或对该主机停用此检查", what),
+			fmt.Sprintf("%s is not installed on the host (exit status 127); install it or drop this check for the host", what.EN),
+			fmt.Sprintf("主机上没有 %s（退出码 127）；请安装该命令，或对该主机停用此检查", what.ZH),
 		), outputEvidence(out))
 	}
+	stderrZH := "错误输出见证据"
+	if len(bytes.TrimSpace(out.Stderr)) == 0 {
+		stderrZH = "没有错误输出"
+	}
 	return errorFinding(check, item, i18n.T(
-		fmt.Sprintf("%s failed with exit status %d: %s", what, out.ExitCode, summarize(out.Stderr)),
-		fmt.Sprintf("%s 执行失败，退出码 %d：%s", what, out.ExitCode, summarize(out.Stderr)),
+		fmt.Sprintf("%s failed with exit status %d: %s", what.EN, out.ExitCode, summarize(out.Stderr)),
+		fmt.Sprintf("%s 执行失败，退出码 %d，%s", what.ZH, out.ExitCode, stderrZH),
 	), outputEvidence(out))
+}
+
+// errorText explains err for a finding's message: its cause in both
+// languages when transport.DescribeError names it. Otherwise the English
+// form is Go's text and the Chinese form points to the evidence, where the
+// caller keeps err.Error().
+func errorText(err error) i18n.Text {
+	if text, ok := transport.DescribeError(err); ok {
+		return text
+	}
+	return i18n.T(err.Error(), "系统返回的错误信息见证据")
 }
 
 // outputEvidence keeps the first lines of a command's output as evidence.
@@ -152,6 +177,15 @@ func outputEvidence(out probeOutput) []string {
 		}
 	}
 	return lines
+}
+
+// parseEvidence keeps a parser's error, when there is one, before the first
+// lines of the output it could not read.
+func parseEvidence(perr error, out probeOutput) []string {
+	if perr == nil {
+		return outputEvidence(out)
+	}
+	return append([]string{perr.Error()}, outputEvidence(out)...)
 }
 
 // summarize shortens command output to one line for a message.
@@ -195,8 +229,8 @@ var errArg = errors.New("invalid argument")
 func argError(check string, err error) module.Finding {
 	return errorFinding(check, "-", i18n.T(
 		fmt.Sprintf("invalid arguments: %v; fix the task in the playbook", err),
-		fmt.Sprintf("参数无效：%v；请修改剧本中的该任务", err),
-	), nil)
+		"参数无效（原因见证据）；请修改剧本中的该任务",
+	), []string{err.Error()})
 }
 
 // result wraps findings into a module result. Failed is set when a finding

@@ -17,15 +17,15 @@ func diskSpec() *module.Spec {
 	return &module.Spec{
 		Name:  diskCheck,
 		Title: i18n.T("Disk capacity", "磁盘容量"),
-		Doc:   "Used space (and inodes) per mounted filesystem against warn/fail percentages.",
+		Doc:   i18n.T("Used space (and inodes) per mounted filesystem against warn/fail percentages.", "按警告/不合格百分比检查每个已挂载文件系统的已用空间（及 inode）。"),
 		Check: true,
 		Args: []module.Arg{
-			{Name: "warn", Type: module.Float, Default: 80.0, Doc: "used percent at which a mount warns"},
-			{Name: "fail", Type: module.Float, Default: 90.0, Doc: "used percent at which a mount fails"},
-			{Name: "min_free", Type: module.String, Doc: "free space below which a mount fails, in bytes or with a unit such as 10G (optional)"},
-			{Name: "inodes", Type: module.Bool, Default: true, Doc: "also check inode use with the same percentages"},
-			{Name: "mounts", Type: module.Strings, Doc: "mount points to check; empty means every mount not excluded by type. A listed mount that is absent fails"},
-			{Name: "exclude_types", Type: module.Strings, Default: []string{"tmpfs", "devtmpfs", "overlay", "squashfs"}, Doc: "filesystem types to skip when mounts is empty"},
+			{Name: "warn", Type: module.Float, Default: 80.0, Doc: i18n.T("used percent at which a mount warns", "挂载点已用百分比达到该值时判为警告")},
+			{Name: "fail", Type: module.Float, Default: 90.0, Doc: i18n.T("used percent at which a mount fails", "挂载点已用百分比达到该值时判为不合格")},
+			{Name: "min_free", Type: module.String, Doc: i18n.T("free space below which a mount fails, in bytes or with a unit such as 10G (optional)", "可用空间低于该值时挂载点判为不合格，单位为字节或带单位，如 10G（可选）")},
+			{Name: "inodes", Type: module.Bool, Default: true, Doc: i18n.T("also check inode use with the same percentages", "同时按相同百分比检查 inode 使用率")},
+			{Name: "mounts", Type: module.Strings, Doc: i18n.T("mount points to check; empty means every mount not excluded by type. A listed mount that is absent fails", "要检查的挂载点；为空时检查所有未按类型排除的挂载点。列出的挂载点不存在时判为不合格")},
+			{Name: "exclude_types", Type: module.Strings, Default: []string{"tmpfs", "devtmpfs", "overlay", "squashfs"}, Doc: i18n.T("filesystem types to skip when mounts is empty", "mounts 为空时跳过的文件系统类型")},
 		},
 		Run: runDisk,
 	}

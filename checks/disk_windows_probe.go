@@ -23,7 +23,7 @@ var winDiskScript = psPrelude + psWMIQuery("Win32_LogicalDisk", "DriveType=3") +
 func probeDiskWindows(ctx context.Context, env *module.Env, _ bool) (diskUsage, *module.Finding) {
 	out, err := runScript(ctx, env, winDiskScript)
 	if err != nil || out.ExitCode != 0 {
-		f := probeFailed(diskCheck, "Win32_LogicalDisk", "Win32_LogicalDisk query", out, err)
+		f := probeFailedText(diskCheck, "Win32_LogicalDisk", i18n.T("Win32_LogicalDisk query", "Win32_LogicalDisk 查询"), out, err)
 		return diskUsage{}, &f
 	}
 

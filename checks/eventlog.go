@@ -23,18 +23,18 @@ func eventLogSpec() *module.Spec {
 	return &module.Spec{
 		Name:  eventLogCheck,
 		Title: i18n.T("Windows event log errors", "Windows 事件日志错误"),
-		Doc:   "Windows: counts critical and error events (level 1–2) per log since the last run or within a window, grouped by provider and event ID, with the latest messages as evidence.",
+		Doc:   i18n.T("Windows: counts critical and error events (level 1–2) per log since the last run or within a window, grouped by provider and event ID, with the latest messages as evidence.", "Windows：统计每个日志自上次运行以来或时间窗口内的严重和错误事件（级别 1–2），按来源和事件 ID 分组，并以最新的消息作为证据。"),
 		Check: true,
 		Args: []module.Arg{
-			{Name: "logs", Type: module.Strings, Default: []string{"System", "Application"}, Doc: "event logs to read"},
-			{Name: "since", Type: module.String, Default: sinceLastRun, Doc: "last_run (resume after the EventRecordID saved by the previous run) or a window such as 24h"},
-			{Name: "first_window", Type: module.String, Default: "24h", Doc: "window read on the first run, and after a log was cleared"},
-			{Name: "max_level", Type: module.Int, Default: 2, Doc: "highest level counted: 1 critical, 2 error, 3 warning"},
-			{Name: "ignore", Type: module.Strings, Doc: "events left out: an event ID (7036), a provider name, or provider/ID (Service Control Manager/7000)"},
-			{Name: "warn", Type: module.Int, Default: 1, Doc: "events in one log at which the check warns; 0 disables"},
-			{Name: "fail", Type: module.Int, Default: 0, Doc: "events in one log at which the check fails; 0 disables"},
-			{Name: "max_excerpts", Type: module.Int, Default: 5, Doc: "latest events kept as evidence per log"},
-			{Name: "max_events", Type: module.Int, Default: 500, Doc: "most events read per log and run (the newest ones)"},
+			{Name: "logs", Type: module.Strings, Default: []string{"System", "Application"}, Doc: i18n.T("event logs to read", "要读取的事件日志")},
+			{Name: "since", Type: module.String, Default: sinceLastRun, Doc: i18n.T("last_run (resume after the EventRecordID saved by the previous run) or a window such as 24h", "last_run（从上次运行保存的 EventRecordID 之后继续）或时间窗口，如 24h")},
+			{Name: "first_window", Type: module.String, Default: "24h", Doc: i18n.T("window read on the first run, and after a log was cleared", "首次运行及日志被清除后读取的时间窗口")},
+			{Name: "max_level", Type: module.Int, Default: 2, Doc: i18n.T("highest level counted: 1 critical, 2 error, 3 warning", "统计的最高级别：1 严重，2 错误，3 警告")},
+			{Name: "ignore", Type: module.Strings, Doc: i18n.T("events left out: an event ID (7036), a provider name, or provider/ID (Service Control Manager/7000)", "不统计的事件：事件 ID（7036）、来源名称，或 来源/ID（Service Control Manager/7000）")},
+			{Name: "warn", Type: module.Int, Default: 1, Doc: i18n.T("events in one log at which the check warns; 0 disables", "单个日志中的事件数达到该值时判为警告；0 表示不启用")},
+			{Name: "fail", Type: module.Int, Default: 0, Doc: i18n.T("events in one log at which the check fails; 0 disables", "单个日志中的事件数达到该值时判为不合格；0 表示不启用")},
+			{Name: "max_excerpts", Type: module.Int, Default: 5, Doc: i18n.T("latest events kept as evidence per log", "每个日志保留作为证据的最新事件数")},
+			{Name: "max_events", Type: module.Int, Default: 500, Doc: i18n.T("most events read per log and run (the newest ones)", "每个日志每次运行最多读取的事件数（取最新的）")},
 		},
 		Run: runEventLog,
 	}
@@ -169,6 +169,7 @@ func eventLogRequestFrom(args module.Args) (eventLogRequest, error) {
 	}
 	req.Threshold = HigherIsWorse(warn, fail, "")
 	req.Threshold.Unit = i18n.T(" events", " 个事件")
+	req.Threshold.UnitOne = " event"
 	return req, nil
 }
 
@@ -292,8 +293,8 @@ func EvaluateEventLog(req eventLogRequest, r EventLogRead, prevID int64, resumed
 	if r.Error != "" {
 		return errorFinding(eventLogCheck, item, i18n.T(
 			fmt.Sprintf("the %s event log could not be read: %s", r.Log, r.Error),
-			fmt.Sprintf("无法读取 %s 事件日志：%s", r.Log, r.Error),
-		), nil)
+			fmt.Sprintf("无法读取 %s 事件日志，错误信息见证据", r.Log),
+		), []string{r.Error})
 	}
 
 	var events []WinEvent
@@ -403,7 +404,7 @@ func eventEvidence(events []WinEvent, maxExcerpts int) []string {
 		if r := []rune(msg); len(r) > 300 {
 			msg = string(r[:300]) + "…"
 		}
-		lines = append(lines, fmt.Sprintf("%s #%d [%s] %s/%d: %s", e.Time.Format("2006-01-02 15:04:05Z"), e.RecordID, eventLevelName(e.Level), e.Provider, e.ID, msg))
+		lines = append(lines, fmt.Sprintf("%s #%d [%s] %s/%d: %s", formatTime(e.Time), e.RecordID, eventLevelName(e.Level), e.Provider, e.ID, msg))
 	}
 	return lines
 }

@@ -96,8 +96,8 @@ func probeEventLogWindows(ctx context.Context, env *module.Env, req eventLogRequ
 	if perr != nil || len(reads) == 0 {
 		f := errorFinding(eventLogCheck, item, i18n.T(
 			fmt.Sprintf("the event log probe printed no readable records (%v)", perr),
-			fmt.Sprintf("事件日志探测未输出可读取的记录（%v）", perr),
-		), outputEvidence(out))
+			"事件日志探测未输出可读取的记录，详情见证据",
+		), parseEvidence(perr, out))
 		return nil, &f
 	}
 	return reads, nil

@@ -18,13 +18,13 @@ func fileAgeSpec() *module.Spec {
 	return &module.Spec{
 		Name:  fileAgeCheck,
 		Title: i18n.T("File freshness", "文件时效（备份）"),
-		Doc:   "Age and size of the newest file matching a glob, and how many match: the basis of backup checks.",
+		Doc:   i18n.T("Age and size of the newest file matching a glob, and how many match: the basis of backup checks.", "匹配通配符的最新文件的时效和大小，以及匹配的文件数：备份检查的基础。"),
 		Check: true,
 		Args: []module.Arg{
-			{Name: "path", Type: module.String, Required: true, Doc: "absolute path glob such as /backup/*.dmp; * ? and [...] never cross a /"},
-			{Name: "max_age", Type: module.Duration, Default: 26 * time.Hour, Doc: "age of the newest file above which the check fails"},
-			{Name: "min_size", Type: module.String, Doc: "size the newest file must reach, in bytes or with a unit such as 1M (optional)"},
-			{Name: "count", Type: module.Int, Default: 1, Doc: "minimum number of matching files (at least min_size each), such as 2 for two backup copies"},
+			{Name: "path", Type: module.String, Required: true, Doc: i18n.T("absolute path glob such as /backup/*.dmp; * ? and [...] never cross a /", "绝对路径通配符，如 /backup/*.dmp；*、? 和 [...] 不跨越 /")},
+			{Name: "max_age", Type: module.Duration, Default: 26 * time.Hour, Doc: i18n.T("age of the newest file above which the check fails", "最新文件的时效超过该值时判为不合格")},
+			{Name: "min_size", Type: module.String, Doc: i18n.T("size the newest file must reach, in bytes or with a unit such as 1M (optional)", "最新文件必须达到的大小，单位为字节或带单位，如 1M（可选）")},
+			{Name: "count", Type: module.Int, Default: 1, Doc: i18n.T("minimum number of matching files (at least min_size each), such as 2 for two backup copies", "匹配文件的最少个数（每个至少 min_size），如两份备份写 2")},
 		},
 		Run: runFileAge,
 	}
@@ -178,10 +178,7 @@ type fileAgeOptions struct {
 // evaluateFileAge reports the newest file's age, its size when min_size is set,
 // and the number of copies when count is more than one.
 func evaluateFileAge(l fileListing, opts fileAgeOptions) []module.Finding {
-	ageLimit := HigherIsWorse(Off, opts.MaxAge.Hours(), "h")
-	ageLimit.Format = func(h float64) i18n.Text { return AgeText(time.Duration(h * float64(time.Hour))) }
-	limit := ageLimit.Text()
-	ageThreshold := i18n.T("age "+limit.EN, "距今 "+limit.ZH)
+	ageLimit := ageThreshold(0, opts.MaxAge)
 
 	if len(l.Files) == 0 {
 		return []module.Finding{{
@@ -189,7 +186,7 @@ func evaluateFileAge(l fileListing, opts fileAgeOptions) []module.Finding {
 			Item:      opts.Glob,
 			Status:    module.StatusFail,
 			Value:     i18n.T("no files", "无文件"),
-			Threshold: ageThreshold,
+			Threshold: ageLimit.Text(),
 			Message: i18n.T(
 				fmt.Sprintf("no file matches %s; check that the job writing these files ran", opts.Glob),
 				fmt.Sprintf("没有与 %s 匹配的文件；请检查生成这些文件的任务是否执行", opts.Glob),
@@ -211,8 +208,7 @@ func evaluateFileAge(l fileListing, opts fileAgeOptions) []module.Finding {
 		fmt.Sprintf("newest %s old (%s)", FormatAge(age), FormatBytes(newest.Size)),
 		fmt.Sprintf("最新文件生成于 %s前（%s）", FormatAgeZH(age), FormatBytes(newest.Size)),
 	))
-	f.Threshold = ageThreshold
-	f.Evidence = append([]string{fmt.Sprintf("%s modified %s, %d bytes", newest.Name, newest.MTime.UTC().Format(time.RFC3339), newest.Size)}, l.Problems...)
+	f.Evidence = append([]string{fmt.Sprintf("%s modified %s, %d bytes", newest.Name, formatTime(newest.MTime), newest.Size)}, l.Problems...)
 	f.Metrics = map[string]float64{"age_seconds": age.Seconds(), "size_bytes": float64(newest.Size), "files": float64(len(l.Files))}
 	if f.Status == module.StatusFail {
 		f.Message = i18n.T(
@@ -277,15 +273,15 @@ func copiesFinding(files []FileStat, opts fileAgeOptions) module.Finding {
 		Item:      opts.Glob + " copies",
 		ItemTitle: itemTitle(opts.Glob, "copies", "份数"),
 		Status:    module.StatusOK,
-		Value:     i18n.T(fmt.Sprintf("%d files", n), fmt.Sprintf("%d 个文件", n)),
-		Threshold: i18n.T(fmt.Sprintf("fail <%d files", opts.Count), fmt.Sprintf("不合格 <%d 个文件", opts.Count)),
+		Value:     i18n.T(fmt.Sprintf("%d %s", n, plural(float64(n), "file", "files")), fmt.Sprintf("%d 个文件", n)),
+		Threshold: i18n.T(fmt.Sprintf("fail <%d %s", opts.Count, plural(float64(opts.Count), "file", "files")), fmt.Sprintf("不合格 <%d 个文件", opts.Count)),
 	}
 	if n < opts.Count {
 		f.Status = module.StatusFail
 	}
 	f.Metrics = map[string]float64{"copies": float64(n)}
 	f.Message = i18n.T(
-		fmt.Sprintf("%d files match %s, at least %d required", n, opts.Glob, opts.Count),
+		fmt.Sprintf("%d %s %s, at least %d required", n, plural(float64(n), "file matches", "files match"), opts.Glob, opts.Count),
 		fmt.Sprintf("与 %s 匹配的文件有 %d 个，至少需要 %d 个", opts.Glob, n, opts.Count),
 	)
 	return f

@@ -15,7 +15,7 @@ func firewallSpec() *module.Spec {
 	return &module.Spec{
 		Name:  firewallCheck,
 		Title: i18n.T("Host firewall", "主机防火墙"),
-		Doc:   "Whether a host firewall is running: firewalld, else the iptables service, ufw, or loaded iptables/nftables rules.",
+		Doc:   i18n.T("Whether a host firewall is running: firewalld, else the iptables service, ufw, or loaded iptables/nftables rules.", "主机防火墙是否在运行：firewalld，其次是 iptables 服务、ufw，或已加载的 iptables/nftables 规则。"),
 		Check: true,
 		Run:   runFirewall,
 	}
@@ -36,7 +36,11 @@ func runFirewall(ctx context.Context, env *module.Env, _ module.Args) (module.Re
 	if failed != nil {
 		return result([]module.Finding{*failed}), nil
 	}
-	return result([]module.Finding{JudgeFirewall(sections)}), nil
+	osName := ""
+	if env.Host != nil {
+		osName = env.Host.OS
+	}
+	return result([]module.Finding{JudgeFirewall(sections, osName)}), nil
 }
 
 // Names of the firewall probe sections.
@@ -61,16 +65,18 @@ func probeFirewallLinux(ctx context.Context, env *module.Env) (map[string]sectio
 	})
 	out, err := runScript(ctx, env, script)
 	if err != nil {
-		f := probeFailed(firewallCheck, "firewall", "firewall probe", out, err)
+		f := probeFailedText(firewallCheck, "firewall", firewallProbeName, out, err)
 		return nil, &f
 	}
 	sections := ParseSections(out.Stdout)
 	if len(sections) == 0 {
-		f := probeFailed(firewallCheck, "firewall", "firewall probe", out, nil)
+		f := probeFailedText(firewallCheck, "firewall", firewallProbeName, out, nil)
 		return nil, &f
 	}
 	return sections, nil
 }
+
+var firewallProbeName = i18n.T("firewall probe", "防火墙探测命令")
 
 // firewalldState reads `firewall-cmd --state` by its exit status, which
 // firewall-cmd(1) documents: 0 running, 251 running but failed to load its
@@ -166,7 +172,9 @@ func rulesFrom(s section, ok bool, count func(string) (int, bool)) (rulesState, 
 // service (iptables-services on CentOS 7), ufw, or rules loaded by other means
 // count too. Only when every rule listing could be read and none filters
 // anything is the result a failure; when none could be read it is unknown.
-func JudgeFirewall(sections map[string]section) module.Finding {
+// osName is the host's os in the inventory, which picks the advice on how
+// to turn a firewall on.
+func JudgeFirewall(sections map[string]section, osName string) module.Finding {
 	f := module.Finding{Check: firewallCheck, Item: "firewall", Threshold: i18n.T("a firewall is active", "防火墙已启用")}
 	for _, name := range []string{fwFirewalld, fwIptablesService, fwIptables, fwNft, fwUfw} {
 		if s, ok := sections[name]; ok {
@@ -217,15 +225,17 @@ func JudgeFirewall(sections map[string]section) module.Finding {
 		)
 	case ipt == rulesEmpty || nft == rulesEmpty:
 		f.Status, f.Value = module.StatusFail, i18n.T("no firewall", "无防火墙")
+		remedy := firewallRemedy(osName, sections)
 		f.Message = i18n.T(
-			prefix.EN+", and no iptables or nftables rules are loaded: the host has no firewall; start firewalld (systemctl enable --now firewalld)",
-			prefix.ZH+"，且未加载任何 iptables 或 nftables 规则：主机没有防火墙；请启动 firewalld（systemctl enable --now firewalld）",
+			prefix.EN+", and no iptables or nftables rules are loaded: the host has no firewall; "+remedy.EN,
+			prefix.ZH+"，且未加载任何 iptables 或 nftables 规则：主机没有防火墙；"+remedy.ZH,
 		)
 	case allMissing(sections, fwFirewalld, fwIptables, fwNft, fwUfw):
 		f.Status, f.Value = module.StatusFail, i18n.T("no firewall software", "未安装防火墙软件")
+		remedy := firewallRemedy(osName, sections)
 		f.Message = i18n.T(
-			"none of firewall-cmd, iptables, nft or ufw is installed: the host has no firewall; install and start firewalld",
-			"firewall-cmd、iptables、nft、ufw 均未安装：主机没有防火墙；请安装并启动 firewalld",
+			"none of firewall-cmd, iptables, nft or ufw is installed: the host has no firewall; "+remedy.EN,
+			"firewall-cmd、iptables、nft、ufw 均未安装：主机没有防火墙；"+remedy.ZH,
 		)
 	default:
 		f.Status, f.Value = module.StatusError, unknownValue
@@ -235,6 +245,61 @@ func JudgeFirewall(sections map[string]section) module.Finding {
 		)
 	}
 	return f
+}
+
+// firewallRemedy returns how to turn on a firewall with the tool the host has
+// installed, or else the one its distribution ships: firewalld on Red Hat
+// family hosts from version 7, the iptables service on version 6, and ufw or
+// nftables on Debian and Ubuntu.
+func firewallRemedy(osName string, sections map[string]section) i18n.Text {
+	installed := func(name string) bool {
+		s, ok := sections[name]
+		return ok && s.ExitCode != exitCommandNotFound
+	}
+	switch {
+	case installed(fwFirewalld):
+		return i18n.T(
+			"start firewalld (systemctl enable --now firewalld)",
+			"请启动 firewalld（systemctl enable --now firewalld）")
+	case installed(fwUfw):
+		return i18n.T(
+			"allow SSH in ufw (ufw allow OpenSSH), then enable it (ufw enable)",
+			"请先在 ufw 中放行 SSH（ufw allow OpenSSH），再启用 ufw（ufw enable）")
+	}
+
+	switch osFamily(osName) {
+	case "debian":
+		return i18n.T(
+			"install ufw (apt-get install ufw), allow SSH (ufw allow OpenSSH) and enable it (ufw enable), or write nftables rules to /etc/nftables.conf and load them (systemctl enable --now nftables)",
+			"请安装 ufw（apt-get install ufw），放行 SSH（ufw allow OpenSSH）后启用（ufw enable）；或在 /etc/nftables.conf 中编写 nftables 规则并加载（systemctl enable --now nftables）")
+	case "redhat6":
+		return i18n.T(
+			"save rules for the iptables service (/etc/sysconfig/iptables) and start it (service iptables start; chkconfig iptables on)",
+			"请为 iptables 服务保存规则（/etc/sysconfig/iptables）并启动该服务（service iptables start；chkconfig iptables on）")
+	case "redhat":
+		return i18n.T(
+			"install and start firewalld (yum install firewalld; systemctl enable --now firewalld)",
+			"请安装并启动 firewalld（yum install firewalld；systemctl enable --now firewalld）")
+	}
+	return i18n.T(
+		"turn on the firewall the distribution ships: firewalld on CentOS and RHEL 7 or later, ufw or nftables on Debian and Ubuntu",
+		"请启用发行版自带的防火墙：CentOS、RHEL 7 及以上用 firewalld，Debian、Ubuntu 用 ufw 或 nftables")
+}
+
+// osFamily sorts the inventory's os names by the firewall tools their
+// distribution ships: "debian", "redhat" (version 7 and later), "redhat6",
+// or "" when unknown.
+func osFamily(osName string) string {
+	switch {
+	case osName == "debian" || osName == "ubuntu":
+		return "debian"
+	case strings.HasSuffix(osName, "6") && (strings.HasPrefix(osName, "centos") || strings.HasPrefix(osName, "rhel") || strings.HasPrefix(osName, "oracle-linux")):
+		return "redhat6"
+	case strings.HasPrefix(osName, "centos"), strings.HasPrefix(osName, "rhel"), strings.HasPrefix(osName, "oracle-linux"),
+		strings.HasPrefix(osName, "rocky"), strings.HasPrefix(osName, "almalinux"), osName == "openeuler":
+		return "redhat"
+	}
+	return ""
 }
 
 // allMissing reports whether every named command exited 127 (not found).

@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -110,7 +111,7 @@ func TestJudgeFirewallCase10(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := JudgeFirewall(tt.sections)
+			f := JudgeFirewall(tt.sections, "centos7")
 			if f.Status != tt.status {
 				t.Errorf("status = %s, want %s (%s)", f.Status, tt.status, f.Message.EN)
 			}
@@ -131,9 +132,63 @@ func TestFirewalldNotRunningMessage(t *testing.T) {
 	f := JudgeFirewall(map[string]section{
 		fwFirewalld: {"not running", 252}, fwIptablesService: {"inactive", 3},
 		fwIptables: {iptablesEmpty, 0}, fwNft: {"", 127}, fwUfw: {"", 127},
-	})
+	}, "centos7")
 	if !strings.HasPrefix(f.Message.EN, "firewalld not running") || !strings.HasPrefix(f.Message.ZH, "firewalld 未运行") {
 		t.Errorf("message = %+v, want it to start with the firewalld state", f.Message)
+	}
+}
+
+// The advice names the firewall the host's distribution ships, and a tool
+// already installed before that.
+func TestFirewallAdviceByOS(t *testing.T) {
+	// As this Debian 12 machine reports: no firewalld, nft or ufw, and
+	// iptables with empty chains.
+	debianBare := map[string]section{
+		fwFirewalld: {fmt.Sprintf(notFound, "firewall-cmd"), 127}, fwIptablesService: {"inactive", 3},
+		fwIptables: {iptablesEmpty, 0}, fwNft: {fmt.Sprintf(notFound, "nft"), 127}, fwUfw: {fmt.Sprintf(notFound, "ufw"), 127},
+	}
+	centosStopped := map[string]section{
+		fwFirewalld: {"not running", 252}, fwIptablesService: {"inactive", 3},
+		fwIptables: {iptablesEmpty, 0}, fwNft: {"", 127}, fwUfw: {"", 127},
+	}
+	ubuntuUfwOff := map[string]section{
+		fwFirewalld: {"", 127}, fwIptablesService: {"inactive", 3},
+		fwIptables: {iptablesEmpty, 0}, fwNft: {"", 127}, fwUfw: {"Status: inactive", 0},
+	}
+	tests := []struct {
+		name     string
+		sections map[string]section
+		os       string
+		want     string
+		wantNot  string
+	}{
+		{"debian without a firewall", debianBare, "debian", "ufw", "firewalld"},
+		{"ubuntu without a firewall", debianBare, "ubuntu", "nftables", "firewalld"},
+		{"ubuntu with ufw off", ubuntuUfwOff, "ubuntu", "ufw enable", "firewalld"},
+		{"centos 7 with firewalld stopped", centosStopped, "centos7", "systemctl enable --now firewalld", "ufw"},
+		{"centos 7 without firewalld", debianBare, "centos7", "yum install firewalld", "ufw"},
+		{"centos 6", debianBare, "centos6", "service iptables start", "firewalld"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := JudgeFirewall(tt.sections, tt.os)
+			if f.Status != module.StatusFail {
+				t.Fatalf("status = %s, want fail", f.Status)
+			}
+			for _, text := range []string{f.Message.ZH, f.Message.EN} {
+				// The advice follows the verdict "…no firewall; ".
+				_, advice, found := strings.Cut(strings.Replace(text, "没有防火墙；", "no firewall; ", 1), "no firewall; ")
+				if !found {
+					t.Fatalf("message %q has no advice after its verdict", text)
+				}
+				if !strings.Contains(advice, tt.want) {
+					t.Errorf("advice %q does not name %q", advice, tt.want)
+				}
+				if strings.Contains(advice, tt.wantNot) {
+					t.Errorf("advice %q names %q", advice, tt.wantNot)
+				}
+			}
+		})
 	}
 }
 

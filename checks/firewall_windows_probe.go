@@ -49,14 +49,14 @@ var winFirewallProfileZH = map[string]string{
 func runFirewallWindows(ctx context.Context, env *module.Env, _ module.Args) (module.Result, error) {
 	out, err := runScript(ctx, env, winFirewallScript)
 	if err != nil || out.ExitCode != 0 {
-		return result([]module.Finding{probeFailed(firewallCheck, "firewall", "Get-NetFirewallProfile or netsh advfirewall", out, err)}), nil
+		return result([]module.Finding{probeFailedText(firewallCheck, "firewall", i18n.T("Get-NetFirewallProfile or netsh advfirewall", "Get-NetFirewallProfile 或 netsh advfirewall"), out, err)}), nil
 	}
 	profiles, source, perr := parseFirewallProbe(out.Stdout)
 	if perr != nil {
 		return result([]module.Finding{errorFinding(firewallCheck, "firewall", i18n.T(
 			fmt.Sprintf("could not read the %s output: %v", source, perr),
-			fmt.Sprintf("无法读取 %s 的输出：%v", source, perr),
-		), outputEvidence(out))}), nil
+			fmt.Sprintf("无法读取 %s 的输出，解析错误见证据", source),
+		), parseEvidence(perr, out))}), nil
 	}
 	return result(EvaluateFirewallProfiles(profiles)), nil
 }
@@ -92,7 +92,7 @@ func EvaluateFirewallProfiles(profiles []FirewallProfile) []module.Finding {
 		if p == nil {
 			f := errorFinding(firewallCheck, item, i18n.T(
 				fmt.Sprintf("the firewall query did not list the %s profile", name),
-				fmt.Sprintf("防火墙查询未列出 %s 配置文件", name),
+				fmt.Sprintf("防火墙查询未列出%s", winFirewallProfileZH[name]),
 			), nil)
 			f.ItemTitle = title
 			findings = append(findings, f)
@@ -110,13 +110,13 @@ func EvaluateFirewallProfiles(profiles []FirewallProfile) []module.Finding {
 			f.Status, f.Value = module.StatusOK, i18n.T("enabled", "已启用")
 			f.Message = i18n.T(
 				fmt.Sprintf("the Windows Firewall %s profile is enabled", name),
-				fmt.Sprintf("Windows 防火墙 %s 配置文件已启用", name),
+				fmt.Sprintf("Windows 防火墙%s已启用", winFirewallProfileZH[name]),
 			)
 		} else {
 			f.Status, f.Value = module.StatusFail, i18n.T("disabled ("+p.Enabled+")", "未启用（"+p.Enabled+"）")
 			f.Message = i18n.T(
 				fmt.Sprintf("the Windows Firewall %s profile is not enabled; enable it with Set-NetFirewallProfile -Profile %s -Enabled True, or in Group Policy if a policy turns it off", name, name),
-				fmt.Sprintf("Windows 防火墙 %s 配置文件未启用；请执行 Set-NetFirewallProfile -Profile %s -Enabled True，若由组策略关闭则在组策略中开启", name, name),
+				fmt.Sprintf("Windows 防火墙%s未启用；请执行 Set-NetFirewallProfile -Profile %s -Enabled True，若由组策略关闭则在组策略中开启", winFirewallProfileZH[name], name),
 			)
 		}
 		findings = append(findings, f)

@@ -25,11 +25,11 @@ func hotfixSpec() *module.Spec {
 	return &module.Spec{
 		Name:  hotfixCheck,
 		Title: i18n.T("Installed hotfixes", "已安装的补丁"),
-		Doc:   "Windows: installed updates (KB) with install dates; listed KBs must be installed and the newest may not be too old.",
+		Doc:   i18n.T("Windows: installed updates (KB) with install dates; listed KBs must be installed and the newest may not be too old.", "Windows：已安装的更新（KB）及其安装日期；列出的 KB 必须已安装，且最新一次安装不能太久远。"),
 		Check: true,
 		Args: []module.Arg{
-			{Name: "required", Type: module.Strings, Doc: "KB numbers that must be installed, such as KB4012213"},
-			{Name: "max_age", Type: module.String, Doc: "age of the newest install date at which the check warns, such as 45d (optional)"},
+			{Name: "required", Type: module.Strings, Doc: i18n.T("KB numbers that must be installed, such as KB4012213", "必须已安装的 KB 编号，如 KB4012213")},
+			{Name: "max_age", Type: module.String, Doc: i18n.T("age of the newest install date at which the check warns, such as 45d (optional)", "最新安装日期距今达到该值时判为警告，如 45d（可选）")},
 		},
 		Run: runHotfix,
 	}
@@ -129,8 +129,8 @@ func hotfixSummary(listing HotfixListing, opts hotfixOptions) module.Finding {
 	}
 	days := opts.MaxAge.Hours() / 24
 	f.Threshold = i18n.T(
-		fmt.Sprintf("warn when the newest is ≥%s days old", trimFloat(days)),
-		fmt.Sprintf("最近一次安装距今 ≥%s 天时警告", trimFloat(days)),
+		fmt.Sprintf("warn: newest ≥%s %s old", trimFloat(days), plural(days, "day", "days")),
+		fmt.Sprintf("警告：最近一次安装距今 ≥%s 天", trimFloat(days)),
 	)
 	switch {
 	case newest.IsZero():

@@ -36,7 +36,7 @@ foreach ($q in @(Get-WmiObject -Class Win32_QuickFixEngineering)) {
 func probeHotfixWindows(ctx context.Context, env *module.Env) (HotfixListing, *module.Finding) {
 	out, err := runScript(ctx, env, winHotfixScript)
 	if err != nil || out.ExitCode != 0 {
-		f := probeFailed(hotfixCheck, "Win32_QuickFixEngineering", "Win32_QuickFixEngineering query", out, err)
+		f := probeFailedText(hotfixCheck, "Win32_QuickFixEngineering", i18n.T("Win32_QuickFixEngineering query", "Win32_QuickFixEngineering 查询"), out, err)
 		return HotfixListing{}, &f
 	}
 	listing := ParseHotfixListing(out.Stdout)

@@ -25,19 +25,21 @@ func httpSpec() *module.Spec {
 	return &module.Spec{
 		Name:  httpCheck,
 		Title: i18n.T("Web page", "网页可用性"),
-		Doc: "Fetches a URL from the machine running patrol (not from the host) and checks " +
-			"status, body text, latency and TLS certificate days left.",
+		Doc: i18n.T(
+			"Fetches a URL from the machine running patrol (not from the host) and checks "+
+				"status, body text, latency and TLS certificate days left.",
+			"从运行 patrol 的机器（而不是主机）请求 URL，检查状态码、响应正文、延迟和 TLS 证书剩余天数。"),
 		Check: true,
 		Args: []module.Arg{
-			{Name: "url", Type: module.String, Required: true, Doc: "http:// or https:// URL, requested from the machine running patrol"},
-			{Name: "status", Type: module.Int, Default: 200, Doc: "expected HTTP status code"},
-			{Name: "contains", Type: module.String, Doc: "text the response body must contain (first 4 MiB searched)"},
-			{Name: "max_latency", Type: module.Duration, Doc: "time to the full response above which the check warns (optional)"},
-			{Name: "tls_warn_days", Type: module.Int, Default: 30, Doc: "certificate days left at which the check warns"},
-			{Name: "tls_fail_days", Type: module.Int, Default: 7, Doc: "certificate days left at which the check fails"},
-			{Name: "insecure", Type: module.Bool, Default: false, Doc: "skip certificate verification (days left are still reported)"},
-			{Name: "ca_file", Type: module.String, Doc: "PEM file of CA certificates to trust instead of the system pool, on the machine running patrol"},
-			{Name: "timeout", Type: module.Duration, Default: 30 * time.Second, Doc: "time limit for the whole request"},
+			{Name: "url", Type: module.String, Required: true, Doc: i18n.T("http:// or https:// URL, requested from the machine running patrol", "http:// 或 https:// URL，从运行 patrol 的机器请求")},
+			{Name: "status", Type: module.Int, Default: 200, Doc: i18n.T("expected HTTP status code", "预期的 HTTP 状态码")},
+			{Name: "contains", Type: module.String, Doc: i18n.T("text the response body must contain (first 4 MiB searched)", "响应正文必须包含的文本（只查找前 4 MiB）")},
+			{Name: "max_latency", Type: module.Duration, Doc: i18n.T("time to the full response above which the check warns (optional)", "收到完整响应的时间超过该值时判为警告（可选）")},
+			{Name: "tls_warn_days", Type: module.Int, Default: 30, Doc: i18n.T("certificate days left at which the check warns", "证书剩余天数达到该值时判为警告")},
+			{Name: "tls_fail_days", Type: module.Int, Default: 7, Doc: i18n.T("certificate days left at which the check fails", "证书剩余天数达到该值时判为不合格")},
+			{Name: "insecure", Type: module.Bool, Default: false, Doc: i18n.T("skip certificate verification (days left are still reported)", "跳过证书验证（仍报告剩余天数）")},
+			{Name: "ca_file", Type: module.String, Doc: i18n.T("PEM file of CA certificates to trust instead of the system pool, on the machine running patrol", "运行 patrol 的机器上的 PEM 格式 CA 证书文件，代替系统证书库作为信任根")},
+			{Name: "timeout", Type: module.Duration, Default: 30 * time.Second, Doc: i18n.T("time limit for the whole request", "整个请求的时限")},
 		},
 		Run: runHTTP,
 	}
@@ -143,6 +145,7 @@ type httpOptions struct {
 // latency when max_latency is set, and one for the certificate of https URLs.
 func evaluateHTTP(url string, obs httpObservation, opts httpOptions, at time.Time) []module.Finding {
 	if obs.Err != nil && obs.Status == 0 {
+		cause := errorText(obs.Err)
 		return []module.Finding{{
 			Check:     httpCheck,
 			Item:      url,
@@ -150,9 +153,10 @@ func evaluateHTTP(url string, obs httpObservation, opts httpOptions, at time.Tim
 			Value:     i18n.T("no response", "无响应"),
 			Threshold: statusText(opts.Status),
 			Message: i18n.T(
-				fmt.Sprintf("request to %s failed: %v", url, obs.Err),
-				fmt.Sprintf("请求 %s 失败：%v", url, obs.Err),
+				fmt.Sprintf("request to %s failed: %s", url, cause.EN),
+				fmt.Sprintf("请求 %s 失败：%s", url, cause.ZH),
 			),
+			Evidence: []string{obs.Err.Error()},
 		}}
 	}
 
@@ -194,11 +198,13 @@ func responseFinding(url string, obs httpObservation, opts httpOptions) module.F
 			fmt.Sprintf("%s 返回状态码 %d，应为 %d", url, obs.Status, opts.Status),
 		)
 	case obs.Err != nil:
+		cause := errorText(obs.Err)
 		f.Status = module.StatusFail
 		f.Message = i18n.T(
-			fmt.Sprintf("%s: reading the response failed: %v", url, obs.Err),
-			fmt.Sprintf("%s：读取响应失败：%v", url, obs.Err),
+			fmt.Sprintf("%s: reading the response failed: %s", url, cause.EN),
+			fmt.Sprintf("%s：读取响应失败：%s", url, cause.ZH),
 		)
+		f.Evidence = []string{obs.Err.Error()}
 	case opts.Contains != "" && !bytes.Contains(obs.Body, []byte(opts.Contains)):
 		f.Status = module.StatusFail
 		f.Value = joinText(f.Value, i18n.T("text missing", "缺少该文本"))
@@ -231,19 +237,19 @@ func certFinding(url string, leaf tlsLeaf, t Threshold, at time.Time) module.Fin
 	))
 	f.ItemTitle = itemTitle(url, "certificate", "证书")
 	f.Metrics = map[string]float64{"days_left": days}
-	f.Evidence = []string{fmt.Sprintf("subject %s, not after %s", leaf.Subject, leaf.NotAfter.UTC().Format(time.RFC3339))}
+	f.Evidence = []string{fmt.Sprintf("subject %s, not after %s", leaf.Subject, formatTime(leaf.NotAfter))}
 	if days < 0 {
 		f.Value = i18n.T("expired", "已过期")
 		f.Message = i18n.T(
-			fmt.Sprintf("the certificate of %s expired on %s", url, leaf.NotAfter.UTC().Format("2006-01-02")),
-			fmt.Sprintf("%s 的证书已于 %s 过期", url, leaf.NotAfter.UTC().Format("2006-01-02")),
+			fmt.Sprintf("the certificate of %s expired on %s", url, module.FormatDate(leaf.NotAfter)),
+			fmt.Sprintf("%s 的证书已于 %s 过期", url, module.FormatDate(leaf.NotAfter)),
 		)
 		return f
 	}
 	en, zh := levelWords(f.Status)
 	f.Message = i18n.T(
-		fmt.Sprintf("the certificate of %s expires on %s, %.0f days left (%s)", url, leaf.NotAfter.UTC().Format("2006-01-02"), days, en),
-		fmt.Sprintf("%s 的证书于 %s 到期，剩余 %.0f 天（%s）", url, leaf.NotAfter.UTC().Format("2006-01-02"), days, zh),
+		fmt.Sprintf("the certificate of %s expires on %s, %.0f days left (%s)", url, module.FormatDate(leaf.NotAfter), days, en),
+		fmt.Sprintf("%s 的证书于 %s 到期，剩余 %.0f 天（%s）", url, module.FormatDate(leaf.NotAfter), days, zh),
 	)
 	return f
 }
@@ -252,6 +258,7 @@ func certFinding(url string, leaf tlsLeaf, t Threshold, at time.Time) module.Fin
 func daysLeftThreshold(warn, fail float64) Threshold {
 	t := LowerIsWorse(warn, fail, "")
 	t.Unit = i18n.T(" days", " 天")
+	t.UnitOne = " day"
 	return t
 }
 

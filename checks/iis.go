@@ -18,11 +18,11 @@ func iisSpec() *module.Spec {
 	return &module.Spec{
 		Name:  iisCheck,
 		Title: i18n.T("IIS sites and application pools", "IIS 网站与应用程序池"),
-		Doc:   "Windows: each IIS site and application pool (all of them, or the ones listed) must be Started. A host without IIS passes when nothing was listed and fails otherwise.",
+		Doc:   i18n.T("Windows: each IIS site and application pool (all of them, or the ones listed) must be Started. A host without IIS passes when nothing was listed and fails otherwise.", "Windows：每个 IIS 网站和应用程序池（全部，或列出的那些）必须处于 Started 状态。主机没有 IIS 时，未列出任何名称则通过，否则判为不合格。"),
 		Check: true,
 		Args: []module.Arg{
-			{Name: "sites", Type: module.Strings, Doc: "site names that must be Started; empty checks every site"},
-			{Name: "app_pools", Type: module.Strings, Doc: "application pool names that must be Started; empty checks every pool"},
+			{Name: "sites", Type: module.Strings, Doc: i18n.T("site names that must be Started; empty checks every site", "必须处于 Started 的网站名称；为空时检查所有网站")},
+			{Name: "app_pools", Type: module.Strings, Doc: i18n.T("application pool names that must be Started; empty checks every pool", "必须处于 Started 的应用程序池名称；为空时检查所有应用程序池")},
 		},
 		Run: runIIS,
 	}
@@ -248,9 +248,9 @@ func EvaluateIIS(inv IISInventory, sites, pools []string) []module.Finding {
 	if inv.Service != "Running" {
 		findings = append(findings, module.Finding{
 			Check: iisCheck, Item: "W3SVC", Status: module.StatusFail,
-			Value:     same(inv.Service),
-			Threshold: i18n.T("Running", "Running（运行中）"),
-			Message:   i18n.T("the World Wide Web Publishing Service (W3SVC) is "+inv.Service+", so no site serves requests; start it", "万维网发布服务（W3SVC）状态为 "+inv.Service+"，所有网站都无法响应；请启动该服务"),
+			Value:     i18n.T(inv.Service, windowsValueZH(winServiceStatesZH, inv.Service)),
+			Threshold: i18n.T("Running", "正在运行"),
+			Message:   i18n.T("the World Wide Web Publishing Service (W3SVC) is "+inv.Service+", so no site serves requests; start it", "万维网发布服务（W3SVC）状态为"+windowsWordZH(winServiceStatesZH, inv.Service)+"，所有网站都无法响应；请启动该服务"),
 		})
 	}
 	findings = append(findings, evaluateIISObjects(inv.Sites, sites, iisSiteKind)...)
@@ -285,7 +285,7 @@ func evaluateIISObjects(have []IISObject, want []string, kind iisKind) []module.
 	for _, name := range want {
 		f := module.Finding{
 			Check: iisCheck, Item: kind.item + " " + name, ItemTitle: i18n.T(kind.item+" "+name, kind.name.ZH+" "+name), Status: module.StatusOK,
-			Threshold: i18n.T("Started", "Started（已启动）"),
+			Threshold: i18n.T("Started", "已启动"),
 		}
 		obj, found := findIISObject(have, name)
 		switch {
@@ -293,15 +293,15 @@ func evaluateIISObjects(have []IISObject, want []string, kind iisKind) []module.
 			f.Status, f.Value = module.StatusFail, i18n.T("not found", "不存在")
 			f.Message = i18n.T("no IIS "+kind.name.EN+" named "+name+" exists; check the name in IIS Manager", "IIS "+kind.name.ZH+" "+name+" 不存在；请在 IIS 管理器中核对名称")
 		case obj.State == "Started":
-			f.Value = same(obj.State)
+			f.Value = i18n.T(obj.State, windowsValueZH(iisStatesZH, obj.State))
 			f.Message = i18n.T("the IIS "+kind.name.EN+" "+obj.Name+" is started", "IIS "+kind.name.ZH+" "+obj.Name+" 已启动")
 		default:
 			state := obj.State
 			if state == "" {
 				state = "Unknown"
 			}
-			f.Status, f.Value = module.StatusFail, same(state)
-			f.Message = i18n.T("the IIS "+kind.name.EN+" "+obj.Name+" is "+state+"; start it and check the event log for why it stopped", "IIS "+kind.name.ZH+" "+obj.Name+" 状态为 "+state+"；请启动它，并在事件日志中查找停止原因")
+			f.Status, f.Value = module.StatusFail, i18n.T(state, windowsValueZH(iisStatesZH, state))
+			f.Message = i18n.T("the IIS "+kind.name.EN+" "+obj.Name+" is "+state+"; start it and check the event log for why it stopped", "IIS "+kind.name.ZH+" "+obj.Name+" 状态为"+windowsWordZH(iisStatesZH, state)+"；请启动它，并在事件日志中查找停止原因")
 		}
 		findings = append(findings, f)
 	}

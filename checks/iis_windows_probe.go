@@ -59,8 +59,8 @@ func probeIISWindows(ctx context.Context, env *module.Env) (IISInventory, *modul
 	if perr != nil {
 		f := errorFinding(iisCheck, "IIS", i18n.T(
 			fmt.Sprintf("the IIS probe output is unreadable: %v", perr),
-			fmt.Sprintf("IIS 探测输出无法读取：%v", perr),
-		), outputEvidence(out))
+			"IIS 探测输出无法读取，解析错误见证据",
+		), parseEvidence(perr, out))
 		return IISInventory{}, &f
 	}
 	return inv, nil

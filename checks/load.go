@@ -16,11 +16,11 @@ func loadSpec() *module.Spec {
 	return &module.Spec{
 		Name:  loadCheck,
 		Title: i18n.T("System load", "系统负载"),
-		Doc:   "1, 5 and 15 minute load averages divided by the CPU count against warn/fail levels.",
+		Doc:   i18n.T("1, 5 and 15 minute load averages divided by the CPU count against warn/fail levels.", "1、5、15 分钟平均负载除以 CPU 数，与警告/不合格阈值比较。"),
 		Check: true,
 		Args: []module.Arg{
-			{Name: "warn", Type: module.Float, Default: 1.0, Doc: "load per CPU at which the host warns"},
-			{Name: "fail", Type: module.Float, Default: 2.0, Doc: "load per CPU at which the host fails"},
+			{Name: "warn", Type: module.Float, Default: 1.0, Doc: i18n.T("load per CPU at which the host warns", "每个 CPU 的负载达到该值时判为警告")},
+			{Name: "fail", Type: module.Float, Default: 2.0, Doc: i18n.T("load per CPU at which the host fails", "每个 CPU 的负载达到该值时判为不合格")},
 		},
 		Run: runLoad,
 	}
@@ -73,8 +73,8 @@ func probeLoadLinux(ctx context.Context, env *module.Env) (loadAverage, *module.
 	if perr != nil {
 		f := errorFinding(loadCheck, "load", i18n.T(
 			fmt.Sprintf("could not parse /proc/loadavg: %v", perr),
-			fmt.Sprintf("无法解析 /proc/loadavg：%v", perr),
-		), outputEvidence(out))
+			"无法解析 /proc/loadavg，解析错误见证据",
+		), parseEvidence(perr, out))
 		return loadAverage{}, &f
 	}
 

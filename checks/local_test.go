@@ -188,14 +188,14 @@ func TestSpecsDeclareChecks(t *testing.T) {
 	r := module.NewRegistry()
 	Register(r)
 	for _, s := range Specs() {
-		if !s.Check || s.Run == nil || s.Title.ZH == "" || s.Title.EN == "" || s.Doc == "" {
+		if !s.Check || s.Run == nil || s.Title.ZH == "" || s.Title.EN == "" || s.Doc.EN == "" || s.Doc.ZH == "" {
 			t.Errorf("%s: incomplete spec", s.Name)
 		}
 		if !strings.HasPrefix(s.Name, "check.") {
 			t.Errorf("%s: name must start with check.", s.Name)
 		}
 		for _, a := range s.Args {
-			if a.Doc == "" || a.Type == "" {
+			if a.Doc.EN == "" || a.Doc.ZH == "" || a.Type == "" {
 				t.Errorf("%s: argument %s lacks a type or doc", s.Name, a.Name)
 			}
 		}

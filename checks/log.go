@@ -21,17 +21,17 @@ func logSpec() *module.Spec {
 	return &module.Spec{
 		Name:  logCheck,
 		Title: i18n.T("Log anomalies", "日志异常"),
-		Doc:   "Counts lines of a log file matching regular expressions, since the last run or within a time window.",
+		Doc:   i18n.T("Counts lines of a log file matching regular expressions, since the last run or within a time window.", "统计日志文件中自上次运行以来或时间窗口内匹配正则表达式的行数。"),
 		Check: true,
 		Args: []module.Arg{
-			{Name: "path", Type: module.String, Required: true, Doc: "log file on the host"},
-			{Name: "patterns", Type: module.Strings, Doc: "regular expressions (Go RE2 syntax); each is its own finding, named by the expression"},
-			{Name: "named_patterns", Type: module.Map, Doc: "name → regular expression, for findings with readable names"},
-			{Name: "since", Type: module.String, Default: sinceLastRun, Doc: "last_run (resume at the byte offset saved by the previous run) or a window such as 24h or 7d (needs ISO 8601 or syslog timestamps at line starts)"},
-			{Name: "warn", Type: module.Int, Default: 1, Doc: "matches of one pattern at which the check warns; 0 disables"},
-			{Name: "fail", Type: module.Int, Default: 0, Doc: "matches of one pattern at which the check fails; 0 disables"},
-			{Name: "max_excerpts", Type: module.Int, Default: 5, Doc: "matching lines kept as evidence per pattern (the latest ones)"},
-			{Name: "max_bytes", Type: module.String, Default: "16M", Doc: "most bytes read per run; older new bytes beyond it are skipped and reported"},
+			{Name: "path", Type: module.String, Required: true, Doc: i18n.T("log file on the host", "主机上的日志文件")},
+			{Name: "patterns", Type: module.Strings, Doc: i18n.T("regular expressions (Go RE2 syntax); each is its own finding, named by the expression", "正则表达式（Go RE2 语法）；每个表达式是一项结果，以表达式命名")},
+			{Name: "named_patterns", Type: module.Map, Doc: i18n.T("name → regular expression, for findings with readable names", "名称 → 正则表达式，使结果有易读的名称")},
+			{Name: "since", Type: module.String, Default: sinceLastRun, Doc: i18n.T("last_run (resume at the byte offset saved by the previous run) or a window such as 24h or 7d (needs ISO 8601 or syslog timestamps at line starts)", "last_run（从上次运行保存的字节偏移处继续）或时间窗口，如 24h 或 7d（要求行首有 ISO 8601 或 syslog 时间戳）")},
+			{Name: "warn", Type: module.Int, Default: 1, Doc: i18n.T("matches of one pattern at which the check warns; 0 disables", "单个模式的匹配数达到该值时判为警告；0 表示不启用")},
+			{Name: "fail", Type: module.Int, Default: 0, Doc: i18n.T("matches of one pattern at which the check fails; 0 disables", "单个模式的匹配数达到该值时判为不合格；0 表示不启用")},
+			{Name: "max_excerpts", Type: module.Int, Default: 5, Doc: i18n.T("matching lines kept as evidence per pattern (the latest ones)", "每个模式保留作为证据的匹配行数（取最新的）")},
+			{Name: "max_bytes", Type: module.String, Default: "16M", Doc: i18n.T("most bytes read per run; older new bytes beyond it are skipped and reported", "每次运行最多读取的字节数；新增内容超出该值时，较早的部分被跳过并报告")},
 		},
 		Run: runLog,
 	}
@@ -141,6 +141,7 @@ func logRequestFrom(args module.Args) (logRequest, error) {
 	}
 	req.Threshold = HigherIsWorse(warn, fail, "")
 	req.Threshold.Unit = i18n.T(" matches", " 处匹配")
+	req.Threshold.UnitOne = " match"
 
 	req.Patterns, err = logPatterns(args)
 	if err != nil {
@@ -263,7 +264,7 @@ func evaluateLog(req logRequest, chunk logChunk, scan LogScan, resumed bool) []m
 	var findings []module.Finding
 	for _, m := range scan.Matches {
 		f := req.Threshold.Measure(logCheck, req.Path+": "+m.Name, float64(m.Count), i18n.T(
-			fmt.Sprintf("%d matches %s", m.Count, scope.EN),
+			fmt.Sprintf("%d %s %s", m.Count, plural(float64(m.Count), "match", "matches"), scope.EN),
 			fmt.Sprintf("%s %d 处匹配", scope.ZH, m.Count),
 		))
 		f.Evidence = m.Excerpts
@@ -273,7 +274,7 @@ func evaluateLog(req logRequest, chunk logChunk, scan LogScan, resumed bool) []m
 			"bytes_read": float64(len(chunk.Data)),
 		}
 		f.Message = i18n.T(
-			fmt.Sprintf("%d lines of %s matched %s %s", m.Count, req.Path, m.Name, scope.EN)+notes.EN,
+			fmt.Sprintf("%d %s of %s matched %s %s", m.Count, plural(float64(m.Count), "line", "lines"), req.Path, m.Name, scope.EN)+notes.EN,
 			fmt.Sprintf("%s%s有 %d 行匹配 %s", req.Path, scope.ZH, m.Count, m.Name)+notes.ZH,
 		)
 		findings = append(findings, f)

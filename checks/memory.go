@@ -18,13 +18,13 @@ func memorySpec() *module.Spec {
 	return &module.Spec{
 		Name:  memoryCheck,
 		Title: i18n.T("Memory and swap", "内存与交换空间"),
-		Doc:   "Memory in use (total minus available) and swap in use against warn/fail percentages.",
+		Doc:   i18n.T("Memory in use (total minus available) and swap in use against warn/fail percentages.", "按警告/不合格百分比检查已用内存（总量减可用量）和已用交换空间。"),
 		Check: true,
 		Args: []module.Arg{
-			{Name: "warn", Type: module.Float, Default: 85.0, Doc: "used memory percent at which the host warns"},
-			{Name: "fail", Type: module.Float, Default: 95.0, Doc: "used memory percent at which the host fails"},
-			{Name: "swap_warn", Type: module.Float, Default: 50.0, Doc: "used swap percent at which the host warns"},
-			{Name: "swap_fail", Type: module.Float, Default: 80.0, Doc: "used swap percent at which the host fails"},
+			{Name: "warn", Type: module.Float, Default: 85.0, Doc: i18n.T("used memory percent at which the host warns", "内存已用百分比达到该值时判为警告")},
+			{Name: "fail", Type: module.Float, Default: 95.0, Doc: i18n.T("used memory percent at which the host fails", "内存已用百分比达到该值时判为不合格")},
+			{Name: "swap_warn", Type: module.Float, Default: 50.0, Doc: i18n.T("used swap percent at which the host warns", "交换空间已用百分比达到该值时判为警告")},
+			{Name: "swap_fail", Type: module.Float, Default: 80.0, Doc: i18n.T("used swap percent at which the host fails", "交换空间已用百分比达到该值时判为不合格")},
 		},
 		Run: runMemory,
 	}
@@ -70,8 +70,8 @@ func probeMemoryLinux(ctx context.Context, env *module.Env) (memoryUsage, *modul
 	if perr != nil {
 		f := errorFinding(memoryCheck, "memory", i18n.T(
 			fmt.Sprintf("could not read /proc/meminfo: %v", perr),
-			fmt.Sprintf("无法解析 /proc/meminfo：%v", perr),
-		), outputEvidence(out))
+			"无法解析 /proc/meminfo，解析错误见证据",
+		), parseEvidence(perr, out))
 		return memoryUsage{}, &f
 	}
 	return usage, nil

@@ -17,10 +17,10 @@ func portSpec() *module.Spec {
 	return &module.Spec{
 		Name:  portCheck,
 		Title: i18n.T("Listening ports", "监听端口"),
-		Doc:   "Listed TCP/UDP ports must have a listening socket on the host.",
+		Doc:   i18n.T("Listed TCP/UDP ports must have a listening socket on the host.", "列出的 TCP/UDP 端口在主机上必须有监听套接字。"),
 		Check: true,
 		Args: []module.Arg{
-			{Name: "ports", Type: module.Strings, Required: true, Doc: `ports that must be listening: 22 (TCP), "tcp/22" or "udp/123"`},
+			{Name: "ports", Type: module.Strings, Required: true, Doc: i18n.T(`ports that must be listening: 22 (TCP), "tcp/22" or "udp/123"`, "必须处于监听的端口：22（TCP）、\"tcp/22\" 或 \"udp/123\"")},
 		},
 		Run: runPort,
 	}

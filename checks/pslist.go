@@ -233,7 +233,7 @@ func psListValue(r PSListRecord, name string) string {
 // a DateTime on a console ("2024/5/18 19:24:32", "5/6/2024 1:09:46 AM").
 // shortDatePattern is the culture's .NET pattern; without it year-first and
 // US month-first dates are tried. A culture-formatted time has no zone, so it
-// is returned as the host's wall clock in zone UTC and wall is set.
+// is returned as the host's wall clock in zone hostClock and wall is set.
 func parsePSDateTime(raw, shortDatePattern string) (t time.Time, wall, ok bool) {
 	raw = strings.TrimSpace(raw)
 	if raw == "" {
@@ -243,5 +243,11 @@ func parsePSDateTime(raw, shortDatePattern string) (t time.Time, wall, ok bool) 
 		return t.UTC(), false, true
 	}
 	t, ok = parseLocalDateTime(raw, shortDatePattern)
-	return t, true, ok
+	return t.In(hostClock), true, ok
 }
+
+// hostClock is the zone of a time read as the host's wall clock from output
+// that gave no zone. Its offset is 0, so ages against UTC clocks come out as
+// for a UTC time, and formatTime shows the time as read instead of
+// converting it.
+var hostClock = time.FixedZone("host", 0)

@@ -18,11 +18,11 @@ func rebootSpec() *module.Spec {
 	return &module.Spec{
 		Name:  rebootCheck,
 		Title: i18n.T("Pending reboot", "待重启"),
-		Doc:   "Windows: whether the host waits for a reboot (servicing, Windows Update, computer rename or domain join, Configuration Manager client, pending file renames).",
+		Doc:   i18n.T("Windows: whether the host waits for a reboot (servicing, Windows Update, computer rename or domain join, Configuration Manager client, pending file renames).", "Windows：主机是否在等待重启（组件服务、Windows 更新、计算机改名或加入域、Configuration Manager 客户端、待执行的文件重命名）。"),
 		Check: true,
 		Args: []module.Arg{
-			{Name: "fail", Type: module.Bool, Default: false, Doc: "a pending reboot fails instead of warning"},
-			{Name: "ignore_file_renames", Type: module.Bool, Default: false, Doc: "do not warn for PendingFileRenameOperations alone, which installers and antivirus leave behind"},
+			{Name: "fail", Type: module.Bool, Default: false, Doc: i18n.T("a pending reboot fails instead of warning", "待重启时判为不合格，而不是警告")},
+			{Name: "ignore_file_renames", Type: module.Bool, Default: false, Doc: i18n.T("do not warn for PendingFileRenameOperations alone, which installers and antivirus leave behind", "只有 PendingFileRenameOperations 时不警告，安装程序和杀毒软件常留下这一项")},
 		},
 		Run: runReboot,
 	}
@@ -77,6 +77,8 @@ func EvaluateRebootSignals(s RebootSignals, failPending, ignoreRenames bool) mod
 		reasons = append(reasons, i18n.T("computer rename or domain join", "计算机重命名或加入域"))
 	}
 	if s.ConfigManager {
+		// Microsoft's Chinese documentation keeps the product name in
+		// English: "Configuration Manager 客户端" (learn.microsoft.com/zh-cn/mem/configmgr).
 		reasons = append(reasons, i18n.T("Configuration Manager client", "Configuration Manager 客户端"))
 	}
 
@@ -96,7 +98,7 @@ func EvaluateRebootSignals(s RebootSignals, failPending, ignoreRenames bool) mod
 		f.Status = module.StatusWarn
 		f.Value = i18n.T("pending file renames", "有待重启替换的文件")
 		if n := len(s.FileRenames); n > 0 {
-			f.Value = i18n.T(fmt.Sprintf("%d pending file renames", n), fmt.Sprintf("%d 个待重启替换的文件", n))
+			f.Value = i18n.T(fmt.Sprintf("%d pending file %s", n, plural(float64(n), "rename", "renames")), fmt.Sprintf("%d 个待重启替换的文件", n))
 		}
 		f.Message = i18n.T(
 			"files are waiting to be replaced at the next boot (PendingFileRenameOperations); installers and antivirus also leave these, so check the paths in the evidence",

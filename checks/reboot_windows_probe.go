@@ -3,6 +3,7 @@ package checks
 import (
 	"context"
 
+	"patrol/i18n"
 	"patrol/module"
 )
 
@@ -48,7 +49,7 @@ New-Object PSObject -Property @{
 func probeRebootWindows(ctx context.Context, env *module.Env) (RebootSignals, *module.Finding) {
 	out, err := runScript(ctx, env, winRebootScript)
 	if err != nil || out.ExitCode != 0 {
-		f := probeFailed(rebootCheck, "reboot", "pending reboot registry query", out, err)
+		f := probeFailedText(rebootCheck, "reboot", i18n.T("pending reboot registry query", "待重启注册表查询"), out, err)
 		return RebootSignals{}, &f
 	}
 	return ParseRebootSignals(out.Stdout), nil

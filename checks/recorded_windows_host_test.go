@@ -228,7 +228,8 @@ func TestParseWinUptimeWmicRecording(t *testing.T) {
 			if f.Status != module.StatusWarn {
 				t.Errorf("status = %s, want warn for a boot 1h56m ago", f.Status)
 			}
-			wantEN := "the host booted 1h 56m ago (booted 2017-10-19 09:44:24Z); check with the team whether the reboot was planned"
+			// The boot at 09:44:24 UTC is shown in the client's zone, UTC+8.
+			wantEN := "the host booted 1h 56m ago (booted 2017-10-19 17:44:24); check with the team whether the reboot was planned"
 			if f.Message.EN != wantEN {
 				t.Errorf("message = %q\nwant      %q", f.Message.EN, wantEN)
 			}

@@ -294,7 +294,7 @@ func TestEvaluateWinServicesRecordings(t *testing.T) {
 	if len(got) != 1 || got[0].Item != "iPod Service" || got[0].Status != "fail" {
 		t.Fatalf("findings = %+v", got)
 	}
-	wantZH := "服务 iPod Service (iPod 服务) 正在运行，但启动类型为 Manual，应为 Auto（自动）；重启后不会自动启动"
+	wantZH := "服务 iPod Service (iPod 服务) 正在运行，但启动类型为手动，应为自动；重启后不会自动启动"
 	if got[0].Message.ZH != wantZH {
 		t.Errorf("Chinese message = %q\nwant               %q", got[0].Message.ZH, wantZH)
 	}
@@ -430,8 +430,10 @@ func TestParseEventLogRecording(t *testing.T) {
 		"Schannel/36871 ×1",
 		"SurfaceTconDriver/12 ×1",
 		"SurfaceTconDriver/13 ×1",
-		"2022-03-22 15:08:58Z #0 [error/错误] Schannel/36871: A fatal error occurred while creating a TLS client credential. The internal error state is 10013.",
-		"2022-03-22 10:28:22Z #0 [error/错误] SurfaceTconDriver/12: Surface Tcon Driver TP Write fails, Status = 0xc0000186",
+		// The recording shows times in the host culture, without a zone, so
+		// they are kept as the host printed them.
+		"2022-03-22 15:08:58 #0 [error/错误] Schannel/36871: A fatal error occurred while creating a TLS client credential. The internal error state is 10013.",
+		"2022-03-22 10:28:22 #0 [error/错误] SurfaceTconDriver/12: Surface Tcon Driver TP Write fails, Status = 0xc0000186",
 	}
 	if strings.Join(system.Evidence, "\n") != strings.Join(wantEvidence, "\n") {
 		t.Errorf("System evidence =\n%s\nwant\n%s", strings.Join(system.Evidence, "\n"), strings.Join(wantEvidence, "\n"))
@@ -531,7 +533,7 @@ func TestEvaluateSchedTaskRecordings(t *testing.T) {
 	// task CodexProxyRecovery.
 	zh[0].Requested, zh[0].Path = "CodexProxyRecovery", `\CodexProxyRecovery`
 	f := EvaluateSchedTask(zh[0], 0, time.Date(2026, 6, 29, 7, 40, 0, 0, time.UTC))
-	wantZH := `任务 \CodexProxyRecovery（上次运行 从未运行，下次运行 2026-06-29 08:00:22Z） 从未运行`
+	wantZH := `任务 \CodexProxyRecovery（上次运行 从未运行，下次运行 2026-06-29 08:00:22） 从未运行`
 	if f.Status != "warn" || f.Message.ZH != wantZH || f.Value.EN != "has never run (0x41303), last run never" {
 		t.Errorf("never-run task = %s %q %q\nwant warn %q", f.Status, f.Value.EN, f.Message.ZH, wantZH)
 	}
@@ -544,7 +546,7 @@ func TestEvaluateSchedTaskRecordings(t *testing.T) {
 		t.Errorf("daily task 17h after its run = %s %q, want ok", f.Status, f.Message.EN)
 	}
 	late := EvaluateSchedTask(daily[0], 26*time.Hour, time.Date(2025, 8, 23, 10, 0, 0, 0, time.UTC))
-	wantEN := `the last run of \S3DailySync (last run 2025-08-21 16:24:15Z, next run 2025-08-22 16:13:00Z) succeeded, but it last ran 1d 17h ago; check its trigger and whether the host was off`
+	wantEN := `the last run of \S3DailySync (last run 2025-08-21 16:24:15, next run 2025-08-22 16:13:00) succeeded, but it last ran 1d 17h ago; check its trigger and whether the host was off`
 	if late.Status != "fail" || late.Message.EN != wantEN {
 		t.Errorf("daily task 41h after its run = %s %q\nwant fail %q", late.Status, late.Message.EN, wantEN)
 	}
@@ -595,7 +597,7 @@ func TestEvaluateDefenderRecordings(t *testing.T) {
 	}
 	zh.Now = time.Date(2025, 10, 20, 9, 0, 0, 0, time.UTC)
 	f := EvaluateSignature(src, zh, week, fortnight)
-	if f.Status != "ok" || f.Item != "Windows Defender" || f.Value.ZH != "2025-10-16 15:07:36Z（距今 3 天 17 小时）" {
+	if f.Status != "ok" || f.Item != "Windows Defender" || f.Value.ZH != "2025-10-16 15:07:36（距今 3 天 17 小时）" {
 		t.Errorf("zh-CN host = %s %q %q", f.Status, f.Item, f.Value.ZH)
 	}
 	wantEvidence := "Get-MpComputerStatus AntivirusSignatureLastUpdated=2025/10/16 15:07:36 AntivirusSignatureVersion=1.439.218.0 AntivirusEnabled=true"
@@ -610,7 +612,7 @@ func TestEvaluateDefenderRecordings(t *testing.T) {
 	}
 	stale.Now = stale.Date.Add(278*24*time.Hour + 3*time.Hour)
 	f = EvaluateSignature(src, stale, week, fortnight)
-	wantEN := "the antivirus signatures are 278d 3h old (from 2024-05-06 01:09:46Z); update them and check the update schedule"
+	wantEN := "the antivirus signatures are 278d 3h old (from 2024-05-06 01:09:46); update them and check the update schedule"
 	if f.Status != "fail" || f.Message.EN != wantEN {
 		t.Errorf("stale signatures = %s %q\nwant fail %q", f.Status, f.Message.EN, wantEN)
 	}

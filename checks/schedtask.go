@@ -17,11 +17,11 @@ func schedTaskSpec() *module.Spec {
 	return &module.Spec{
 		Name:  schedTaskCheck,
 		Title: i18n.T("Scheduled task results", "计划任务执行结果"),
-		Doc:   "Windows: each listed scheduled task (such as a backup job) must exist, be enabled, have ended with result 0 and, with max_age, have run recently.",
+		Doc:   i18n.T("Windows: each listed scheduled task (such as a backup job) must exist, be enabled, have ended with result 0 and, with max_age, have run recently.", "Windows：列出的每个计划任务（如备份作业）必须存在、已启用、上次结果为 0；设置 max_age 时还须在近期运行过。"),
 		Check: true,
 		Args: []module.Arg{
-			{Name: "tasks", Type: module.Strings, Required: true, Doc: `task paths such as \Backup\OracleFull, or bare task names found in any folder`},
-			{Name: "max_age", Type: module.String, Doc: "age of the last run at which the check fails, such as 26h for a daily job (optional)"},
+			{Name: "tasks", Type: module.Strings, Required: true, Doc: i18n.T(`task paths such as \Backup\OracleFull, or bare task names found in any folder`, `任务路径，如 \Backup\OracleFull，或在任意文件夹中查找的任务名`)},
+			{Name: "max_age", Type: module.String, Doc: i18n.T("age of the last run at which the check fails, such as 26h for a daily job (optional)", "上次运行距今达到该值时判为不合格，每日作业如 26h（可选）")},
 		},
 		Run: runSchedTask,
 	}
@@ -207,11 +207,11 @@ func EvaluateSchedTask(t SchedTask, maxAge time.Duration, at time.Time) module.F
 	last, next := "never", "none"
 	lastZH, nextZH := "从未运行", "无"
 	if !t.LastRun.IsZero() {
-		last = t.LastRun.Format("2006-01-02 15:04:05Z")
+		last = formatTime(t.LastRun)
 		lastZH = last
 	}
 	if !t.NextRun.IsZero() {
-		next = t.NextRun.Format("2006-01-02 15:04:05Z")
+		next = formatTime(t.NextRun)
 		nextZH = next
 	}
 	f.Evidence = []string{fmt.Sprintf("%s state=%s enabled=%t last_run=%s last_result=0x%X next_run=%s missed_runs=%d",

@@ -91,8 +91,8 @@ func probeSchedTaskWindows(ctx context.Context, env *module.Env, names []string)
 	if perr != nil || len(tasks) == 0 {
 		f := errorFinding(schedTaskCheck, strings.Join(names, ", "), i18n.T(
 			fmt.Sprintf("the scheduled task probe printed no readable records (%v)", perr),
-			fmt.Sprintf("计划任务探测未输出可读取的记录（%v）", perr),
-		), outputEvidence(out))
+			"计划任务探测未输出可读取的记录，详情见证据",
+		), parseEvidence(perr, out))
 		return nil, &f
 	}
 	return tasks, nil

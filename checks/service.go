@@ -15,12 +15,12 @@ func serviceSpec() *module.Spec {
 	return &module.Spec{
 		Name:  serviceCheck,
 		Title: i18n.T("Services", "服务状态"),
-		Doc:   "Listed systemd units must be active (and enabled on request); optionally every failed unit is reported.",
+		Doc:   i18n.T("Listed systemd units must be active (and enabled on request); optionally every failed unit is reported.", "列出的 systemd 单元必须处于 active（按需要求已设为开机启动）；可选报告所有失败的单元。"),
 		Check: true,
 		Args: []module.Arg{
-			{Name: "units", Type: module.Strings, Doc: "units that must be active; a name without a suffix means NAME.service"},
-			{Name: "enabled", Type: module.Bool, Default: false, Doc: "also require the listed units to be enabled at boot"},
-			{Name: "failed", Type: module.Bool, Default: false, Doc: "report every unit systemd lists as failed; implied when units is empty"},
+			{Name: "units", Type: module.Strings, Doc: i18n.T("units that must be active; a name without a suffix means NAME.service", "必须处于 active 的单元；不带后缀的名称表示 NAME.service")},
+			{Name: "enabled", Type: module.Bool, Default: false, Doc: i18n.T("also require the listed units to be enabled at boot", "同时要求列出的单元已设为开机启动")},
+			{Name: "failed", Type: module.Bool, Default: false, Doc: i18n.T("report every unit systemd lists as failed; implied when units is empty", "报告 systemd 列为 failed 的所有单元；units 为空时默认开启")},
 		},
 		Run: runService,
 	}

@@ -35,14 +35,14 @@ func runServiceWindows(ctx context.Context, env *module.Env, args module.Args) (
 
 	out, err := runScript(ctx, env, winServiceScript)
 	if err != nil || out.ExitCode != 0 {
-		return result([]module.Finding{probeFailed(serviceCheck, "Win32_Service", "Win32_Service query", out, err)}), nil
+		return result([]module.Finding{probeFailedText(serviceCheck, "Win32_Service", i18n.T("Win32_Service query", "Win32_Service 查询"), out, err)}), nil
 	}
 	services, perr := ParseWinServices(out.Stdout)
 	if perr != nil || len(services) == 0 {
 		return result([]module.Finding{errorFinding(serviceCheck, "Win32_Service", i18n.T(
 			fmt.Sprintf("the Win32_Service query returned no readable services (%v)", perr),
-			fmt.Sprintf("Win32_Service 查询未返回可读取的服务（%v）", perr),
-		), outputEvidence(out))}), nil
+			"Win32_Service 查询未返回可读取的服务，详情见证据",
+		), parseEvidence(perr, out))}), nil
 	}
 
 	findings := EvaluateWinServices(units, services, boolArg(args, "enabled", false))
@@ -95,9 +95,18 @@ func EvaluateWinServices(units []string, services []WinService, wantAuto bool) [
 
 func winServiceThreshold(wantAuto bool) i18n.Text {
 	if wantAuto {
-		return i18n.T("Running, start mode Auto", "Running，启动类型 Auto（自动）")
+		return i18n.T("Running, start mode Auto", "正在运行，启动类型为自动")
 	}
-	return same("Running")
+	return i18n.T("Running", "正在运行")
+}
+
+// winServiceValue shows a service's state and start mode, in Chinese with
+// the words Windows printed in brackets.
+func winServiceValue(s WinService) i18n.Text {
+	return i18n.T(
+		s.State+", start mode "+s.StartMode,
+		windowsValueZH(winServiceStatesZH, s.State)+"，启动类型 "+windowsValueZH(winStartModesZH, s.StartMode),
+	)
 }
 
 func winServiceFinding(s WinService, wantAuto bool) module.Finding {
@@ -106,7 +115,7 @@ func winServiceFinding(s WinService, wantAuto bool) module.Finding {
 		Check:     serviceCheck,
 		Item:      s.Name,
 		Status:    module.StatusOK,
-		Value:     i18n.T(s.State+", start mode "+s.StartMode, s.State+"，启动类型 "+s.StartMode),
+		Value:     winServiceValue(s),
 		Threshold: winServiceThreshold(wantAuto),
 		Evidence:  []string{fmt.Sprintf("Name=%s DisplayName=%s State=%s StartMode=%s", s.Name, s.DisplayName, s.State, s.StartMode)},
 	}
@@ -115,13 +124,13 @@ func winServiceFinding(s WinService, wantAuto bool) module.Finding {
 		f.Status = module.StatusFail
 		f.Message = i18n.T(
 			fmt.Sprintf("service %s is %s, expected Running; start it (Start-Service %s) and read the System event log", label, s.State, s.Name),
-			fmt.Sprintf("服务 %s 状态为 %s，应为 Running；请启动该服务（Start-Service %s）并查看系统事件日志", label, s.State, s.Name),
+			fmt.Sprintf("服务 %s 状态为%s，应为正在运行；请启动该服务（Start-Service %s）并查看系统事件日志", label, windowsWordZH(winServiceStatesZH, s.State), s.Name),
 		)
 	case wantAuto && s.StartMode != "Auto":
 		f.Status = module.StatusFail
 		f.Message = i18n.T(
 			fmt.Sprintf("service %s is running but its start mode is %s, expected Auto; it will not start after a reboot", label, s.StartMode),
-			fmt.Sprintf("服务 %s 正在运行，但启动类型为 %s，应为 Auto（自动）；重启后不会自动启动", label, s.StartMode),
+			fmt.Sprintf("服务 %s 正在运行，但启动类型为%s，应为自动；重启后不会自动启动", label, windowsWordZH(winStartModesZH, s.StartMode)),
 		)
 	default:
 		f.Message = i18n.T(
@@ -157,11 +166,11 @@ func EvaluateStoppedAutoServices(services []WinService, ignore []string) []modul
 			Check:     serviceCheck,
 			Item:      s.Name,
 			Status:    module.StatusFail,
-			Value:     i18n.T(s.State+", start mode Auto", s.State+"，启动类型 Auto"),
+			Value:     winServiceValue(s),
 			Threshold: threshold,
 			Message: i18n.T(
 				fmt.Sprintf("automatic service %s is %s; start it or read the System event log for why it stopped", label, s.State),
-				fmt.Sprintf("自动启动的服务 %s 状态为 %s；请启动该服务，或查看系统事件日志了解停止原因", label, s.State),
+				fmt.Sprintf("自动启动的服务 %s 状态为%s；请启动该服务，或查看系统事件日志了解停止原因", label, windowsWordZH(winServiceStatesZH, s.State)),
 			),
 			Evidence: []string{fmt.Sprintf("Name=%s DisplayName=%s State=%s StartMode=%s", s.Name, s.DisplayName, s.State, s.StartMode)},
 		})

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"time"
 
 	"patrol/i18n"
 	"patrol/module"
@@ -23,6 +24,13 @@ type Threshold struct {
 	// Unit follows each level. A symbol such as "%" reads the same in both
 	// languages; a word such as " days" needs its Chinese form, so it is a Text.
 	Unit i18n.Text
+	// UnitOne, when set, replaces the English Unit after a level of exactly
+	// 1, so that a level reads "≥1 event" where Unit is " events".
+	UnitOne string
+	// Quantity names what the levels measure when the finding's value does
+	// not show it, such as the age of a file: "fail: age ≥1d 2h" and
+	// "不合格：距今 ≥1 天 2 小时". Zero prints the levels alone.
+	Quantity i18n.Text
 }
 
 // Off marks a threshold level that is not applied.
@@ -66,23 +74,31 @@ func (t Threshold) reached(level, v float64) bool {
 func (t Threshold) String() string { return t.Text().EN }
 
 // Text prints the levels for a finding's Threshold field in both languages:
-// "warn ≥80%, fail ≥90%" and "警告 ≥80%，不合格 ≥90%". The Chinese words match
-// the status names of the Chinese report.
+// "warn ≥80%, fail ≥90%" and "警告 ≥80%，不合格 ≥90%", or with a Quantity
+// "warn: age ≥1d, fail: age ≥2d" and "警告：距今 ≥1 天，不合格：距今 ≥2 天".
+// The Chinese words match the status names of the Chinese report.
 func (t Threshold) Text() i18n.Text {
+	var levels []i18n.Text
+	if !math.IsNaN(t.Warn) {
+		levels = append(levels, t.level(i18n.T("warn", "警告"), t.Warn))
+	}
+	if !math.IsNaN(t.Fail) {
+		levels = append(levels, t.level(i18n.T("fail", "不合格"), t.Fail))
+	}
+	return joinText(levels...)
+}
+
+// level prints one level after the status word it leads to.
+func (t Threshold) level(word i18n.Text, v float64) i18n.Text {
 	op := "≥"
 	if t.LowerIsWorse {
 		op = "≤"
 	}
-	var levels []i18n.Text
-	if !math.IsNaN(t.Warn) {
-		v := t.format(t.Warn)
-		levels = append(levels, i18n.T("warn "+op+v.EN, "警告 "+op+v.ZH))
+	n := t.format(v)
+	if t.Quantity.IsZero() {
+		return i18n.T(word.EN+" "+op+n.EN, word.ZH+" "+op+n.ZH)
 	}
-	if !math.IsNaN(t.Fail) {
-		v := t.format(t.Fail)
-		levels = append(levels, i18n.T("fail "+op+v.EN, "不合格 "+op+v.ZH))
-	}
-	return joinText(levels...)
+	return i18n.T(word.EN+": "+t.Quantity.EN+" "+op+n.EN, word.ZH+"："+t.Quantity.ZH+" "+op+n.ZH)
 }
 
 func (t Threshold) format(v float64) i18n.Text {
@@ -90,7 +106,27 @@ func (t Threshold) format(v float64) i18n.Text {
 		return t.Format(v)
 	}
 	n := strconv.FormatFloat(v, 'f', -1, 64)
-	return i18n.T(n+t.Unit.EN, n+t.Unit.ZH)
+	unit := t.Unit.EN
+	if v == 1 && t.UnitOne != "" {
+		unit = t.UnitOne
+	}
+	return i18n.T(n+unit, n+t.Unit.ZH)
+}
+
+// ageThreshold judges an age in hours against warn and fail (zero turns a
+// level off) and prints the levels as ages: "warn: age ≥7d" and
+// "警告：距今 ≥7 天".
+func ageThreshold(warn, fail time.Duration) Threshold {
+	level := func(d time.Duration) float64 {
+		if d <= 0 {
+			return Off
+		}
+		return d.Hours()
+	}
+	t := HigherIsWorse(level(warn), level(fail), "h")
+	t.Format = func(h float64) i18n.Text { return AgeText(time.Duration(h * float64(time.Hour))) }
+	t.Quantity = i18n.T("age", "距今")
+	return t
 }
 
 // Measure builds a finding for value v judged by t. Value is what people read
@@ -121,6 +157,15 @@ func joinText(parts ...i18n.Text) i18n.Text {
 		out.ZH += p.ZH
 	}
 	return out
+}
+
+// plural returns one when n is 1 and many otherwise, for English nouns after
+// a count: plural(1, "file", "files").
+func plural(n float64, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // same is a Text whose two forms are equal, for values made only of numbers,

@@ -18,10 +18,10 @@ func timeSpec() *module.Spec {
 	return &module.Spec{
 		Name:  timeCheck,
 		Title: i18n.T("Clock synchronization", "时钟同步"),
-		Doc:   "Whether the clock is synchronized by NTP (chrony or systemd-timesyncd) and, with chrony, its offset.",
+		Doc:   i18n.T("Whether the clock is synchronized by NTP (chrony or systemd-timesyncd) and, with chrony, its offset.", "时钟是否由 NTP（chrony 或 systemd-timesyncd）同步；使用 chrony 时还检查时钟偏差。"),
 		Check: true,
 		Args: []module.Arg{
-			{Name: "max_offset", Type: module.Duration, Default: time.Second, Doc: "clock offset reported by chrony at which the check warns"},
+			{Name: "max_offset", Type: module.Duration, Default: time.Second, Doc: i18n.T("clock offset reported by chrony at which the check warns", "chrony 报告的时钟偏差达到该值时判为警告")},
 		},
 		Run: runTime,
 	}
@@ -126,8 +126,8 @@ func ParseKeyValues(out string) map[string]string {
 // timedatectl's NTPSynchronized (systemd 239 and later have `timedatectl show`).
 func JudgeTime(sections map[string]section, maxOffset time.Duration) module.Finding {
 	f := module.Finding{Check: timeCheck, Item: "clock", Threshold: i18n.T(
-		"synchronized, warn offset ≥"+maxOffset.String(),
-		"已同步，警告 偏差 ≥"+maxOffset.String(),
+		"synchronized, warn: offset ≥"+maxOffset.String(),
+		"已同步，警告：偏差 ≥"+maxOffset.String(),
 	)}
 	for _, name := range []string{timeChrony, timeTimedatectl} {
 		if s, ok := sections[name]; ok {

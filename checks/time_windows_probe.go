@@ -21,7 +21,7 @@ func init() {
 	windowsRuns[timeCheck] = runTimeWindows
 	windowsArgs[timeCheck] = append(windowsArgs[timeCheck], module.Arg{
 		Name: "max_sync_age", Type: module.String, Default: "8d",
-		Doc: "Windows: age of the last successful sync at which the check warns; a workgroup host polls every 7 days by default (SpecialPollInterval 604800)",
+		Doc: i18n.T("Windows: age of the last successful sync at which the check warns; a workgroup host polls every 7 days by default (SpecialPollInterval 604800)", "Windows：上次成功同步距今达到该值时判为警告；工作组主机默认每 7 天同步一次（SpecialPollInterval 604800）"),
 	})
 }
 
@@ -67,8 +67,8 @@ func JudgeW32tm(p TimeProbe, maxSyncAge time.Duration) module.Finding {
 		Item:     "clock",
 		Evidence: p.Lines,
 		Threshold: i18n.T(
-			"synchronized, warn last sync ≥"+FormatAge(maxSyncAge)+" ago",
-			"已同步，上次同步距今 ≥"+FormatAgeZH(maxSyncAge)+" 时警告",
+			"synchronized, warn: last sync ≥"+FormatAge(maxSyncAge)+" ago",
+			"已同步，警告：上次同步距今 ≥"+FormatAgeZH(maxSyncAge),
 		),
 		Metrics: map[string]float64{"root_dispersion_seconds": s.RootDispersion.Seconds()},
 	}
@@ -81,7 +81,7 @@ func JudgeW32tm(p TimeProbe, maxSyncAge time.Duration) module.Finding {
 		f.Status, f.Value = module.StatusFail, notSynchronized
 		f.Message = i18n.T(
 			fmt.Sprintf("the Windows Time service (W32Time) is not running (status %s); start it and set it to start automatically", orDash(p.Service)),
-			fmt.Sprintf("Windows 时间服务（W32Time）未运行（状态 %s）；请启动该服务并设为自动启动", orDash(p.Service)),
+			fmt.Sprintf("Windows 时间服务（W32Time）未运行（状态：%s）；请启动该服务并设为自动启动", windowsValueZH(winServiceStatesZH, orDash(p.Service))),
 		)
 		return f
 	case s.ErrorCode != "" || !s.LeapKnown && !s.StratumKnown:

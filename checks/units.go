@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"patrol/i18n"
+	"patrol/module"
 )
 
 // ParseSize reads a byte count written as a plain number or with a binary unit:
@@ -119,4 +120,13 @@ func formatAge(d time.Duration, units [4]string, sep string) string {
 		return "-" + s
 	}
 	return s
+}
+
+// formatTime formats a time for a finding in the client's zone with
+// module.FormatTime, or a hostClock time as the host printed it.
+func formatTime(t time.Time) string {
+	if t.Location() == hostClock {
+		return t.Format("2006-01-02 15:04:05")
+	}
+	return module.FormatTime(t)
 }

@@ -17,14 +17,14 @@ func updatesSpec() *module.Spec {
 	return &module.Spec{
 		Name:  updatesCheck,
 		Title: i18n.T("Pending OS updates", "待安装的系统更新"),
-		Doc:   "Pending OS package updates and, where the repositories say so, security updates (yum/dnf or apt).",
+		Doc:   i18n.T("Pending OS package updates and, where the repositories say so, security updates (yum/dnf or apt).", "待安装的操作系统软件包更新，以及软件源标明的安全更新（yum/dnf 或 apt）。"),
 		Check: true,
 		Args: []module.Arg{
-			{Name: "warn", Type: module.Int, Default: 1, Doc: "pending updates at which the check warns; 0 disables"},
-			{Name: "fail", Type: module.Int, Default: 0, Doc: "pending updates at which the check fails; 0 disables"},
-			{Name: "security_warn", Type: module.Int, Default: 1, Doc: "pending security updates at which the check warns; 0 disables"},
-			{Name: "security_fail", Type: module.Int, Default: 0, Doc: "pending security updates at which the check fails; 0 disables"},
-			{Name: "cache_only", Type: module.Bool, Default: false, Doc: "yum/dnf: read only the local metadata cache (-C), for hosts that cannot reach a repository; apt always reads its cache"},
+			{Name: "warn", Type: module.Int, Default: 1, Doc: i18n.T("pending updates at which the check warns; 0 disables", "待安装更新数达到该值时判为警告；0 表示不启用")},
+			{Name: "fail", Type: module.Int, Default: 0, Doc: i18n.T("pending updates at which the check fails; 0 disables", "待安装更新数达到该值时判为不合格；0 表示不启用")},
+			{Name: "security_warn", Type: module.Int, Default: 1, Doc: i18n.T("pending security updates at which the check warns; 0 disables", "待安装安全更新数达到该值时判为警告；0 表示不启用")},
+			{Name: "security_fail", Type: module.Int, Default: 0, Doc: i18n.T("pending security updates at which the check fails; 0 disables", "待安装安全更新数达到该值时判为不合格；0 表示不启用")},
+			{Name: "cache_only", Type: module.Bool, Default: false, Doc: i18n.T("yum/dnf: read only the local metadata cache (-C), for hosts that cannot reach a repository; apt always reads its cache", "yum/dnf：只读本地元数据缓存（-C），用于无法访问软件源的主机；apt 总是读取其缓存")},
 		},
 		Run: runUpdates,
 	}
@@ -88,7 +88,7 @@ func probeUpdatesLinux(ctx context.Context, env *module.Env, cacheOnly bool) (up
 	})
 	out, err := runScript(ctx, env, detect)
 	if err != nil {
-		f := probeFailed(updatesCheck, "updates", "package manager detection", out, err)
+		f := probeFailedText(updatesCheck, "updates", i18n.T("package manager detection", "包管理器检测"), out, err)
 		return updateReport{}, &f
 	}
 	sections := ParseSections(out.Stdout)
@@ -138,7 +138,7 @@ func probeYum(ctx context.Context, env *module.Env, manager string, centos, cach
 	if err != nil || (secOut.ExitCode != 0 && secOut.ExitCode != 100) {
 		report.SecurityNote = i18n.T(
 			fmt.Sprintf("%s --security check-update failed: %s", manager, summarize(secOut.Stderr)),
-			fmt.Sprintf("%s --security check-update 执行失败：%s", manager, summarize(secOut.Stderr)),
+			fmt.Sprintf("%s --security check-update 执行失败，安全更新数量未知", manager),
 		)
 		return report, nil
 	}
@@ -169,8 +169,8 @@ func yumReport(manager string, out probeOutput, err error) (updateReport, *modul
 	f := errorFinding(updatesCheck, "updates", i18n.T(
 		fmt.Sprintf("%s check-update failed with exit status %d, so pending updates are unknown (not zero): %s",
 			manager, out.ExitCode, summarize(out.Stderr)),
-		fmt.Sprintf("%s check-update 执行失败，退出码 %d，待更新数量未知（并非 0）：%s",
-			manager, out.ExitCode, summarize(out.Stderr)),
+		fmt.Sprintf("%s check-update 执行失败，退出码 %d，待更新数量未知（并非 0），错误输出见证据",
+			manager, out.ExitCode),
 	), outputEvidence(out))
 	return updateReport{}, &f
 }
@@ -216,7 +216,7 @@ func probeApt(ctx context.Context, env *module.Env) (updateReport, *module.Findi
 		if ok && sim.ExitCode != 0 {
 			f.Message = i18n.T(
 				fmt.Sprintf("apt-get -s dist-upgrade failed with exit status %d: %s", sim.ExitCode, summarize([]byte(sim.Output))),
-				fmt.Sprintf("apt-get -s dist-upgrade 执行失败，退出码 %d：%s", sim.ExitCode, summarize([]byte(sim.Output))),
+				fmt.Sprintf("apt-get -s dist-upgrade 执行失败，退出码 %d，输出见证据", sim.ExitCode),
 			)
 		}
 		return updateReport{}, &f

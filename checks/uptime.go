@@ -17,11 +17,11 @@ func uptimeSpec() *module.Spec {
 	return &module.Spec{
 		Name:  uptimeCheck,
 		Title: i18n.T("Uptime and unexpected reboots", "运行时长与意外重启"),
-		Doc:   "Time since the last boot: warns when the host booted recently (a reboot nobody planned shows here) or has run longer than max without the reboot that updates need.",
+		Doc:   i18n.T("Time since the last boot: warns when the host booted recently (a reboot nobody planned shows here) or has run longer than max without the reboot that updates need.", "自上次启动以来的运行时长：主机最近刚启动（计划外的重启会在此显示），或运行时间超过 max 而未做更新所需的重启时，判为警告。"),
 		Check: true,
 		Args: []module.Arg{
-			{Name: "min", Type: module.String, Default: "1d", Doc: "uptime below which the check warns, such as 1d; 0 disables"},
-			{Name: "max", Type: module.String, Doc: "uptime at or above which the check warns, such as 90d (optional)"},
+			{Name: "min", Type: module.String, Default: "1d", Doc: i18n.T("uptime below which the check warns, such as 1d; 0 disables", "运行时长低于该值时判为警告，如 1d；0 表示不启用")},
+			{Name: "max", Type: module.String, Doc: i18n.T("uptime at or above which the check warns, such as 90d (optional)", "运行时长达到该值时判为警告，如 90d（可选）")},
 		},
 		Run: runUptime,
 	}
@@ -115,7 +115,7 @@ func EvaluateUptime(up Uptime, minUptime, maxUptime time.Duration) module.Findin
 
 	boot := i18n.T("", "")
 	if !up.Boot.IsZero() {
-		b := up.Boot.Format("2006-01-02 15:04:05Z")
+		b := formatTime(up.Boot)
 		boot = i18n.T(" (booted "+b+")", "（启动于 "+b+"）")
 	}
 	cause := i18n.T("; no unexpected-shutdown event (6008, Kernel-Power 41) was logged, so it was a clean restart", "；未记录意外关机事件（6008、Kernel-Power 41），属于正常重启")

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"patrol/i18n"
 	"patrol/module"
 )
 
@@ -42,7 +43,7 @@ foreach ($e in $ev) { "UnexpectedShutdown=$(Iso $e.TimeCreated) $($e.ProviderNam
 func probeUptimeWindows(ctx context.Context, env *module.Env) (Uptime, *module.Finding) {
 	out, err := runScript(ctx, env, winUptimeScript)
 	if err != nil || out.ExitCode != 0 {
-		f := probeFailed(uptimeCheck, "uptime", "Win32_OperatingSystem query", out, err)
+		f := probeFailedText(uptimeCheck, "uptime", i18n.T("Win32_OperatingSystem query", "Win32_OperatingSystem 查询"), out, err)
 		return Uptime{}, &f
 	}
 	up, missing := ParseWinUptime(out.Stdout)

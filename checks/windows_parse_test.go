@@ -199,7 +199,7 @@ func TestEvaluateWinServices(t *testing.T) {
 			t.Errorf("finding %d = %s %s %q; want %s %s", i, got[i].Item, got[i].Status, got[i].Message.EN, w.item, w.status)
 		}
 	}
-	if got[2].Message.ZH != "服务 Spooler (打印后台处理程序) 正在运行，但启动类型为 Manual，应为 Auto（自动）；重启后不会自动启动" {
+	if got[2].Message.ZH != "服务 Spooler (打印后台处理程序) 正在运行，但启动类型为手动，应为自动；重启后不会自动启动" {
 		t.Errorf("Chinese message = %q", got[2].Message.ZH)
 	}
 

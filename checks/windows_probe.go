@@ -3,6 +3,7 @@ package checks
 import (
 	"context"
 
+	"patrol/i18n"
 	"patrol/module"
 )
 
@@ -50,7 +51,7 @@ var windowsRuns = map[string]windowsRun{
 var windowsArgs = map[string][]module.Arg{
 	serviceCheck: {
 		{Name: "ignore", Type: module.Strings, Default: defaultIgnoredWinServices,
-			Doc: "Windows: services (names or patterns such as clr_optimization_*) left out of the list of stopped automatic services"},
+			Doc: i18n.T("Windows: services (names or patterns such as clr_optimization_*) left out of the list of stopped automatic services", "Windows：不列入“已停止的自动启动服务”的服务（名称或模式，如 clr_optimization_*）")},
 	},
 }
 

@@ -19,6 +19,9 @@ type PatternError struct {
 
 func (e *PatternError) Error() string { return e.Text.EN }
 
+// Message returns the error in both user languages.
+func (e *PatternError) Message() i18n.Text { return e.Text }
+
 // Select returns the hosts a pattern selects, in inventory order. Patterns follow
 // Ansible, with terms separated by "," or ":". A term is "all" or "*", a host
 // name, a group name (its hosts, children included), a glob over host and group

@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"patrol/i18n"
 )
 
 func TestSelect(t *testing.T) {
@@ -97,6 +99,20 @@ func TestSelectErrors(t *testing.T) {
 				t.Error("no Chinese text")
 			}
 		})
+	}
+}
+
+func TestPatternErrorMessageChinese(t *testing.T) {
+	inv := mustLoad(t, "testdata/groups.yml")
+	_, err := inv.Select("lnux")
+
+	var m interface{ Message() i18n.Text }
+	if !errors.As(err, &m) {
+		t.Fatalf("error %T has no Message method, so the CLI prints it in English only", err)
+	}
+	want := `主机模式 "lnux"："lnux" 没有匹配任何主机或组（是否想写 "linux"？）`
+	if got := m.Message().In(i18n.ZH); !strings.HasPrefix(got, want) {
+		t.Errorf("Chinese message = %q, want it to start with %q", got, want)
 	}
 }
 

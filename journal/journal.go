@@ -96,10 +96,15 @@ type Record struct {
 	Status   Status    `json:"status"`
 	// Changed repeats whether the host was changed, which is also true for a
 	// failed task that changed something before it failed.
-	Changed  bool             `json:"changed"`
-	RC       int              `json:"rc"`
-	Duration time.Duration    `json:"duration_ns"`
-	Msg      string           `json:"msg,omitempty"`
+	Changed  bool          `json:"changed"`
+	RC       int           `json:"rc"`
+	Duration time.Duration `json:"duration_ns"`
+	Msg      string        `json:"msg,omitempty"`
+	// Message is Msg for people in both languages, when the module or the
+	// transport gave one: the reason a host was unreachable, why a task
+	// failed. Msg then keeps the raw text as evidence. Older journals and
+	// results with an English message only leave it empty.
+	Message  i18n.Text        `json:"message,omitzero"`
 	Findings []module.Finding `json:"findings,omitempty"`
 	// Patches holds the patch compliance of the record's host, one entry per
 	// catalog patch that applies to it, on the records an inspection with a

@@ -41,7 +41,9 @@ type Arg struct {
 	Default any
 	// Enum, when set, lists the only accepted values of a string argument.
 	Enum []string
-	Doc  string
+	// Doc describes the argument in both user languages for `patrol modules`
+	// and the playbook JSON Schema, which uses the English form.
+	Doc i18n.Text
 }
 
 // Spec declares a module: its name, arguments and how to run it.
@@ -50,8 +52,9 @@ type Spec struct {
 	Name string
 	// Title names the module in reports.
 	Title i18n.Text
-	// Doc is a one-line English description for `patrol modules`.
-	Doc string
+	// Doc is a one-line description in both user languages for `patrol
+	// modules`. The playbook JSON Schema uses the English form.
+	Doc i18n.Text
 	// FreeForm names the argument a plain scalar value fills, as in
 	// `command: echo hello`; empty means the module takes only a mapping.
 	FreeForm string

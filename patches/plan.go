@@ -144,6 +144,11 @@ func planItem(in PlanInput, p *Patch, installed *Installed) PlanItem {
 		Deadline: in.Calendar.Deadline(p.Arrived, in.Catalog.Days(p.Severity)),
 	}
 	item.State, item.InstalledAt = InstalledState(p, installed)
+	if !item.InstalledAt.IsZero() {
+		// rpm and the hotfix list give UTC; show it in the zone of
+		// arrived and deadline.
+		item.InstalledAt = item.InstalledAt.In(item.Deadline.Location())
+	}
 	item.TimeLeft = item.Deadline.Sub(in.Now).Truncate(time.Minute)
 	item.TimeLeftSeconds = int64(item.TimeLeft / time.Second)
 	if item.State != StateInstalled {

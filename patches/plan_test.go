@@ -205,3 +205,33 @@ func TestPlanWorkdayCalendar(t *testing.T) {
 		t.Errorf("overdue %v, time left %v; want not overdue, 30h left", item.Overdue, item.TimeLeft)
 	}
 }
+
+// rpm gives install times as Unix seconds, read in UTC; the plan shows them
+// in the deadline's zone, as it shows arrived and deadline.
+func TestPlanInstalledAtInDeadlineZone(t *testing.T) {
+	installedUTC := time.Date(2026, 9, 26, 2, 0, 0, 0, time.UTC)
+	plans := Plan(PlanInput{
+		Catalog: planCatalog(t),
+		Hosts:   []*inventory.Host{{Name: "web2", OS: "centos7", System: "seal"}},
+		Installed: map[string]*Installed{"web2": {Queried: []string{"rpm"}, Packages: map[string][]Package{
+			"openssl":      {{NEVRA: "openssl-1:1.0.2k-26.el7_9.x86_64", InstalledAt: installedUTC}},
+			"openssl-libs": {{NEVRA: "openssl-libs-1:1.0.2k-26.el7_9.x86_64", InstalledAt: installedUTC}},
+		}}},
+		Calendar: dayDeadliner{}, Now: time.Date(2026, 10, 1, 9, 0, 0, 0, cst),
+	})
+
+	data, err := json.Marshal(plans)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), `"installed_at":"2026-09-26T10:00:00+08:00"`) {
+		t.Errorf("plan JSON does not give installed_at in +08:00:\n%s", data)
+	}
+	rows, err := json.Marshal(Status(plans, time.Date(2026, 10, 1, 9, 0, 0, 0, cst)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(rows), `"installed_at":"2026-09-26T10:00:00+08:00"`) {
+		t.Errorf("status JSON does not give installed_at in +08:00:\n%s", rows)
+	}
+}

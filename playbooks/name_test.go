@@ -22,30 +22,30 @@ func TestParseNames(t *testing.T) {
       ping:
 `, i18n.T("monthly full inspection", ""), i18n.T("CPU load", "")},
 
-		{"plain Chinese text", `- name: 每月全面巡检
+		{"plain Chinese text", `- name: 月度全面巡检
   hosts: linux
   tasks:
     - name: CPU 负载
       ping:
-`, i18n.T("每月全面巡检", ""), i18n.T("CPU 负载", "")},
+`, i18n.T("月度全面巡检", ""), i18n.T("CPU 负载", "")},
 
 		{"block mappings", `- name:
     en: monthly full inspection
-    zh: 每月全面巡检
+    zh: 月度全面巡检
   hosts: linux
   tasks:
     - name:
         zh: CPU 负载
         en: CPU load
       ping:
-`, i18n.T("monthly full inspection", "每月全面巡检"), i18n.T("CPU load", "CPU 负载")},
+`, i18n.T("monthly full inspection", "月度全面巡检"), i18n.T("CPU load", "CPU 负载")},
 
-		{"flow mappings", `- name: {en: monthly full inspection, zh: 每月全面巡检}
+		{"flow mappings", `- name: {en: monthly full inspection, zh: 月度全面巡检}
   hosts: linux
   tasks:
     - name: {en: CPU load, zh: CPU 负载}
       ping:
-`, i18n.T("monthly full inspection", "每月全面巡检"), i18n.T("CPU load", "CPU 负载")},
+`, i18n.T("monthly full inspection", "月度全面巡检"), i18n.T("CPU load", "CPU 负载")},
 
 		{"mapping with en only", `- hosts: linux
   tasks:

@@ -3,7 +3,9 @@ package playbooks
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"regexp"
 	"slices"
@@ -30,8 +32,15 @@ var identifier = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 // problem found; nothing in the playbook should run when err is not nil.
 func Load(path string, reg *module.Registry) (*Playbook, error) {
 	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, &OpenError{Name: path, Err: err, Text: i18n.T(
+			fmt.Sprintf("read playbook: %v", err),
+			fmt.Sprintf("读取剧本失败：文件 %s 不存在", path))}
+	}
 	if err != nil {
-		return nil, fmt.Errorf("read playbook: %w", err)
+		return nil, &OpenError{Name: path, Err: err, Text: i18n.T(
+			fmt.Sprintf("read playbook: %v", err),
+			fmt.Sprintf("读取剧本 %s 失败：%v", path, err))}
 	}
 	return Parse(path, data, reg)
 }
@@ -125,6 +134,7 @@ func (v *validator) play(n *yaml.Node, end int) *Play {
 			p.Name = v.name(e)
 		case "hosts":
 			p.Hosts, hostsSet = v.scalar(e), true
+			p.HostsPos = v.pos(e.value)
 			if p.Hosts == "" && e.value.Kind == yaml.ScalarNode {
 				v.addAt(e.value, "hosts is empty; give a host or group pattern such as linux",
 					"hosts 为空；请给出主机或主机组模式，如 linux")

@@ -43,6 +43,27 @@ func (e *ValidationError) In(lang i18n.Lang) string {
 	return strings.Join(lines, "\n")
 }
 
+// OpenError is a playbook that could not be read, or a name that is neither
+// a file nor a built-in playbook, with its message in both user languages.
+type OpenError struct {
+	// Name is the path or built-in playbook name as given.
+	Name string
+	Text i18n.Text
+	// Err is the file system error behind the failure, nil for an unknown
+	// built-in playbook name.
+	Err error
+}
+
+// Error returns the message in English.
+func (e *OpenError) Error() string { return e.Text.EN }
+
+// Message returns the message in both user languages.
+func (e *OpenError) Message() i18n.Text { return e.Text }
+
+// Unwrap returns the file system error, so that errors.Is finds
+// fs.ErrNotExist.
+func (e *OpenError) Unwrap() error { return e.Err }
+
 // problems collects the problems of one file while it is validated.
 type problems struct {
 	file string

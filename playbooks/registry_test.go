@@ -3,6 +3,7 @@ package playbooks
 import (
 	"time"
 
+	"patrol/i18n"
 	"patrol/module"
 )
 
@@ -13,17 +14,17 @@ func testRegistry() *module.Registry {
 	reg.Register(
 		&module.Spec{
 			Name:     "command",
-			Doc:      "Run a command without a shell.",
+			Doc:      i18n.T("Run a command without a shell.", ""),
 			FreeForm: "cmd",
 			Args: []module.Arg{
-				{Name: "cmd", Type: module.String, Required: true, Doc: "The command line."},
+				{Name: "cmd", Type: module.String, Required: true, Doc: i18n.T("The command line.", "")},
 				{Name: "chdir", Type: module.String},
 				{Name: "creates", Type: module.String},
 			},
 		},
 		&module.Spec{
 			Name:  "check.disk",
-			Doc:   "Check the use of every mounted file system.",
+			Doc:   i18n.T("Check the use of every mounted file system.", ""),
 			Check: true,
 			Args: []module.Arg{
 				{Name: "warn", Type: module.Int, Default: 80},
@@ -34,7 +35,7 @@ func testRegistry() *module.Registry {
 		},
 		&module.Spec{
 			Name:    "copy",
-			Doc:     "Copy a file to the host.",
+			Doc:     i18n.T("Copy a file to the host.", ""),
 			Changes: true,
 			Args: []module.Arg{
 				{Name: "src", Type: module.String, Required: true},
@@ -45,7 +46,7 @@ func testRegistry() *module.Registry {
 		},
 		&module.Spec{
 			Name:    "service",
-			Doc:     "Start, stop or restart a service.",
+			Doc:     i18n.T("Start, stop or restart a service.", ""),
 			Changes: true,
 			Args: []module.Arg{
 				{Name: "name", Type: module.String, Required: true},
@@ -54,7 +55,7 @@ func testRegistry() *module.Registry {
 		},
 		&module.Spec{
 			Name: "wait",
-			Doc:  "Wait for a host to come back.",
+			Doc:  i18n.T("Wait for a host to come back.", ""),
 			Args: []module.Arg{
 				{Name: "timeout", Type: module.Duration, Default: 5 * time.Minute},
 				{Name: "delay", Type: module.Duration},
@@ -62,15 +63,15 @@ func testRegistry() *module.Registry {
 		},
 		&module.Spec{
 			Name: "uri",
-			Doc:  "Request a URL.",
+			Doc:  i18n.T("Request a URL.", ""),
 			Args: []module.Arg{
 				{Name: "url", Type: module.String, Required: true},
 				{Name: "headers", Type: module.Map},
 				{Name: "status", Type: module.Strings},
 			},
 		},
-		&module.Spec{Name: "ping", Doc: "Check the connection."},
-		&module.Spec{Name: "check.memory", Doc: "Check memory use.", Check: true,
+		&module.Spec{Name: "ping", Doc: i18n.T("Check the connection.", "")},
+		&module.Spec{Name: "check.memory", Doc: i18n.T("Check memory use.", ""), Check: true,
 			Args: []module.Arg{{Name: "warn", Type: module.Int}, {Name: "fail", Type: module.Int}}},
 	)
 	return reg

@@ -176,7 +176,7 @@ func moduleSchema(spec *module.Spec) (map[string]any, error) {
 	if len(required) == 0 {
 		forms = append(forms, map[string]any{"type": "null"})
 	}
-	return map[string]any{"description": spec.Doc, "anyOf": forms}, nil
+	return map[string]any{"description": spec.Doc.EN, "anyOf": forms}, nil
 }
 
 func argSchema(a module.Arg) (map[string]any, error) {
@@ -211,8 +211,8 @@ func argSchema(a module.Arg) (map[string]any, error) {
 	}
 
 	s := map[string]any{"anyOf": []any{literal, ref("template")}}
-	if a.Doc != "" {
-		s["description"] = a.Doc
+	if a.Doc.EN != "" {
+		s["description"] = a.Doc.EN
 	}
 	switch d := a.Default.(type) {
 	case nil:

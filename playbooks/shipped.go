@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 
+	"patrol/i18n"
 	"patrol/module"
 )
 
@@ -47,7 +48,9 @@ func LoadShipped(name string, reg *module.Registry) (*Playbook, error) {
 	file := strings.TrimSuffix(path.Base(name), ".yml") + ".yml"
 	data, err := shipped.ReadFile(file)
 	if err != nil {
-		return nil, fmt.Errorf("no built-in playbook %q; the built-in playbooks are %s", name, strings.Join(ShippedNames(), ", "))
+		return nil, &OpenError{Name: name, Text: i18n.T(
+			fmt.Sprintf("no built-in playbook %q; the built-in playbooks are %s", name, strings.Join(ShippedNames(), ", ")),
+			fmt.Sprintf("没有名为 %q 的内置剧本；内置剧本有 %s", name, strings.Join(ShippedNames(), "、")))}
 	}
 	return Parse("playbooks/"+file, data, reg)
 }
@@ -65,6 +68,9 @@ func Open(name string, reg *module.Registry) (*Playbook, error) {
 	if slices.Contains(ShippedNames(), strings.TrimSuffix(name, ".yml")) {
 		return LoadShipped(name, reg)
 	}
-	return nil, fmt.Errorf("open playbook %s: no such file and no built-in playbook of that name; the built-in playbooks are %s",
-		name, strings.Join(ShippedNames(), ", "))
+	return nil, &OpenError{Name: name, Err: err, Text: i18n.T(
+		fmt.Sprintf("open playbook %s: no such file and no built-in playbook of that name; the built-in playbooks are %s",
+			name, strings.Join(ShippedNames(), ", ")),
+		fmt.Sprintf("打开剧本 %s 失败：没有该文件，也没有同名的内置剧本；内置剧本有 %s",
+			name, strings.Join(ShippedNames(), "、")))}
 }

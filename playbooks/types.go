@@ -33,7 +33,9 @@ type Play struct {
 	Name i18n.Text
 	// Hosts is a host pattern, as accepted by --limit.
 	Hosts string
-	Vars  map[string]any
+	// HostsPos locates the hosts value, for CheckHosts.
+	HostsPos Pos
+	Vars     map[string]any
 	// Defaults are variables that the host's inventory variables override, for
 	// values a site may set, such as a URL to check. Play Vars override both.
 	Defaults map[string]any

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"errors"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"patrol/journal"
 	"patrol/module"
 	"patrol/patches"
+	"patrol/transport"
 )
 
 // FromJournal builds the Inspection of a recorded run. hosts are the inventory
@@ -72,8 +74,8 @@ func applyRecord(host *Host, rec journal.Record, titles map[string]i18n.Text) {
 
 	switch {
 	case rec.Status == journal.StatusUnreachable:
-		if host.Error == "" {
-			host.Error = rec.Msg
+		if host.Error == "" && host.Message.IsZero() {
+			host.Error, host.Message = rec.Msg, rec.Message
 		}
 		host.Reachable = false
 
@@ -88,19 +90,40 @@ func applyRecord(host *Host, rec journal.Record, titles map[string]i18n.Text) {
 }
 
 // failedTaskItem shows a task that failed without findings, such as a command
-// that exited non-zero, as an item that could not be checked.
+// that exited non-zero, as an item that could not be checked. The message
+// is the record's bilingual one. A record with an English message only (an
+// older journal, an error without a bilingual message) gets the cause when
+// its text names a known one, and its text as evidence.
 func failedTaskItem(rec journal.Record, titles map[string]i18n.Text) Item {
+	label := labels["host.failed_task"]
 	msg := strings.TrimSpace(rec.Msg)
-	if msg == "" {
-		msg = labels["host.failed_task"].EN
+	text := rec.Message
+	var evidence []string
+	switch {
+	case !text.IsZero():
+		if msg != "" && msg != text.EN {
+			evidence = []string{msg}
+		}
+	case msg != "":
+		var known bool
+		if text, known = transport.DescribeError(errors.New(msg)); !known {
+			text = i18n.T(msg, labels["host.failed_task_evidence"].ZH)
+		}
+		evidence = []string{msg}
+	}
+
+	message := label
+	if !text.IsZero() {
+		message = i18n.Text{ZH: label.ZH + "：" + text.ZH, EN: label.EN + ": " + text.EN}
 	}
 	return Item{
 		Finding: module.Finding{
-			Check:   rec.Module,
-			Item:    rec.Task,
-			Status:  module.StatusError,
-			Value:   i18n.T("rc="+strconv.Itoa(rec.RC), "rc="+strconv.Itoa(rec.RC)),
-			Message: i18n.Text{ZH: labels["host.failed_task"].ZH + "：" + msg, EN: labels["host.failed_task"].EN + ": " + msg},
+			Check:    rec.Module,
+			Item:     rec.Task,
+			Status:   module.StatusError,
+			Value:    i18n.T("rc="+strconv.Itoa(rec.RC), "rc="+strconv.Itoa(rec.RC)),
+			Message:  message,
+			Evidence: evidence,
 		},
 		Title: checkTitle(titles, rec.Module, rec.Module),
 		Task:  rec.Task,

@@ -21,8 +21,9 @@ import (
 // is renamed or removed or its meaning changes; adding a field keeps it.
 const SchemaVersion = 1
 
-// DefaultTimeZone is the client's time zone, the one report times are shown in.
-const DefaultTimeZone = "Asia/Shanghai"
+// DefaultTimeZone is the client's time zone, the one report times are shown
+// in. It is the zone checks write the times of their findings in.
+const DefaultTimeZone = module.TimeZone
 
 // Kind is the kind of inspection a report covers.
 type Kind string
@@ -60,6 +61,9 @@ type Inspection struct {
 	// sets it.
 	Lang i18n.Lang `json:"lang"`
 	// TimeZone is the IANA zone times are shown in; empty means DefaultTimeZone.
+	// NOTE: times inside findings' values and messages are text the checks
+	// wrote in DefaultTimeZone, so another zone changes only the report's
+	// own times.
 	TimeZone string `json:"time_zone"`
 	Hosts    []Host `json:"hosts"`
 	// Patches is the patch compliance of the hosts, present when the run was
@@ -81,9 +85,13 @@ type Host struct {
 	OS      string `json:"os,omitempty"`
 	// System is the business system key: hotel, entertainment, seal or empty.
 	System string `json:"system,omitempty"`
-	// Reachable is false when patrol could not connect, and Error then gives the reason.
-	Reachable bool   `json:"reachable"`
-	Error     string `json:"error,omitempty"`
+	// Reachable is false when patrol could not connect. Message then gives
+	// the reason and what to check in both languages, and Error the
+	// transport's error as the system printed it, shown as evidence. Reports
+	// of journals written before Message existed derive it from Error.
+	Reachable bool      `json:"reachable"`
+	Error     string    `json:"error,omitempty"`
+	Message   i18n.Text `json:"message,omitzero"`
 	// NotInspected marks a host with no recorded result at all, such as one the
 	// run never reached before it was interrupted.
 	NotInspected bool   `json:"not_inspected,omitempty"`

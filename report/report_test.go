@@ -50,7 +50,7 @@ func sampleInspection() Inspection {
 					Threshold: i18n.T("a full backup within 24h", "24 小时内有一次全量备份"), Message: i18n.T("the last full backup failed", "最近一次全量备份失败"),
 					Evidence: []string{"ORA-19502: write error on file \"E:\\BACKUP\\FULL_20261203.BKP\", block number 1024", "ORA-27072: File I/O error"}}},
 				{Title: i18n.T("Command", "命令"), Task: "query archive log gap", Finding: module.Finding{Check: "command", Item: "query archive log gap",
-					Status: module.StatusError, Value: i18n.T("rc=1", "rc=1"), Message: i18n.T("Task failed: sqlplus: command not found", "任务执行失败：sqlplus: command not found")}},
+					Status: module.StatusError, Value: i18n.T("rc=1", "rc=1"), Message: i18n.T("Task failed: exit code 1 is not one of ok_codes [0]", "任务执行失败：命令退出码为 1，不在允许的退出码 ok_codes [0] 之中")}},
 			}},
 			{Name: "seal-db2", Address: "10.30.1.12", OS: "win2012r2", System: "seal", Reachable: true, Items: []Item{
 				{Title: titleDisk, Finding: module.Finding{Check: "check.disk", Item: `D:\`, Status: module.StatusOK, Value: i18n.T("38% used", "已用 38%"), Threshold: i18n.T("warn ≥80%, fail ≥90%", "警告 ≥80%，不合格 ≥90%"),
@@ -402,8 +402,11 @@ func TestFromJournal(t *testing.T) {
 	}
 	failed := web.Items[2]
 	if failed.Status != module.StatusError || failed.Value != i18n.T("rc=127", "rc=127") || failed.Task != "restart agent" ||
-		!strings.Contains(failed.Message.ZH, "agentctl: not found") || !strings.Contains(failed.Message.EN, "agentctl: not found") {
+		!strings.Contains(failed.Message.EN, "agentctl: not found") {
 		t.Errorf("failed task item = %+v", failed)
+	}
+	if failed.Message.ZH != "任务执行失败：错误信息见证据" || !reflect.DeepEqual(failed.Evidence, []string{"agentctl: not found"}) {
+		t.Errorf("failed task of an English-only record: zh %q, evidence %q", failed.Message.ZH, failed.Evidence)
 	}
 
 	db := hosts["hotel-db1"]
@@ -438,6 +441,90 @@ func TestFromJournal(t *testing.T) {
 				t.Errorf("%s contains the connection setting %q", filepath.Base(p), secret)
 			}
 		}
+	}
+}
+
+// englishWords returns the runs of two or more Latin letters in s that are
+// not in allowed, the names a Chinese report may keep (commands, settings).
+func englishWords(s string, allowed ...string) []string {
+	for _, a := range allowed {
+		s = strings.ReplaceAll(s, a, "")
+	}
+	return regexp.MustCompile(`[A-Za-z]{2,}`).FindAllString(s, -1)
+}
+
+func TestFromJournalUnreachableInChinese(t *testing.T) {
+	hostKey := "host hotel-web unreachable (hostkey): host key of hotel-web (10.10.1.21) is unknown: the server offered ssh-ed25519 SHA256:abc, which is in none of /root/.patrol/known_hosts"
+	winrmAuth := "host seal-db-1 unreachable (auth): 10.30.1.11:5985 rejected the user name or password (basic authentication): http response error: 401 - invalid content type"
+	records := []journal.Record{
+		// Written by a patrol that records the bilingual message.
+		{Host: "seal-db-1", Task: "connect", Status: journal.StatusUnreachable, Msg: winrmAuth,
+			Message: i18n.T("the host rejected the login", "主机拒绝登录：请检查 user 和 password_env")},
+		// Written before journals had the message: only the error text.
+		{Host: "hotel-web", Task: "connect", Status: journal.StatusUnreachable, Msg: hostKey},
+		{Host: "hotel-db", Task: "connect", Status: journal.StatusUnreachable, Msg: "host hotel-db unreachable (network): dial tcp 10.10.1.12:22: connect: connection refused"},
+	}
+	in := FromJournal(journal.Header{RunID: "r1", Playbook: journal.FileDigest{Path: "monthly.yml"}}, records, nil, nil, nil)
+
+	p, err := buildPage(normalize(in, i18n.ZH), i18n.ZH)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	want := map[string]struct{ message, evidence string }{
+		"seal-db-1": {"主机拒绝登录", winrmAuth},
+		"hotel-web": {"无法验证主机身份", hostKey},
+		"hotel-db":  {"连接被拒绝", "connection refused"},
+	}
+	if len(p.Anomalies) != len(want) {
+		t.Fatalf("anomalies = %d, want %d", len(p.Anomalies), len(want))
+	}
+	for _, a := range p.Anomalies {
+		w := want[a.Host]
+		if !strings.Contains(a.Message, w.message) {
+			t.Errorf("%s: message %q, want %q", a.Host, a.Message, w.message)
+		}
+		if words := englishWords(a.Message, "user", "password_env", "SSH", "HTTPS", "WinRM", "patrol"); len(words) > 0 {
+			t.Errorf("%s: the Chinese message %q has English words %q", a.Host, a.Message, words)
+		}
+		if len(a.Evidence) != 1 || !strings.Contains(a.Evidence[0], w.evidence) {
+			t.Errorf("%s: evidence %q, want the transport's error", a.Host, a.Evidence)
+		}
+	}
+}
+
+func TestFromJournalFailedTaskMessage(t *testing.T) {
+	records := []journal.Record{
+		{Host: "hotel-web", Task: "run agentctl", Module: "command", Status: journal.StatusFailed, RC: 1,
+			Msg:     "exit code 1 is not one of ok_codes [0]",
+			Message: i18n.T("exit code 1 is not one of ok_codes [0]", "命令退出码为 1，不在允许的退出码 ok_codes [0] 之中")},
+		{Host: "hotel-web", Task: "fetch log", Module: "fetch", Status: journal.StatusFailed,
+			Msg:     "fetch /var/log/app.log failed: open /var/log/app.log: permission denied",
+			Message: i18n.T("fetch /var/log/app.log failed: permission denied", "取回 /var/log/app.log 失败：权限不足")},
+		// An older journal: a connection error in English only.
+		{Host: "hotel-web", Task: "upload", Module: "copy", Status: journal.StatusFailed,
+			Msg: "copy to /tmp/x: dial tcp 10.10.1.21:22: connect: connection refused"},
+	}
+	in := FromJournal(journal.Header{RunID: "r1"}, records, nil, nil, nil)
+	items := in.Hosts[0].Items
+	if len(items) != 3 {
+		t.Fatalf("items = %d, want 3", len(items))
+	}
+
+	if got := items[0].Message.ZH; got != "任务执行失败：命令退出码为 1，不在允许的退出码 ok_codes [0] 之中" {
+		t.Errorf("exit code item: zh %q", got)
+	}
+	if len(items[0].Evidence) != 0 {
+		t.Errorf("exit code item: evidence %q repeats the message", items[0].Evidence)
+	}
+	if got := items[1].Message.ZH; got != "任务执行失败：取回 /var/log/app.log 失败：权限不足" {
+		t.Errorf("fetch item: zh %q", got)
+	}
+	if len(items[1].Evidence) != 1 || !strings.Contains(items[1].Evidence[0], "open /var/log/app.log") {
+		t.Errorf("fetch item: evidence %q, want Go's error", items[1].Evidence)
+	}
+	if got := items[2].Message.ZH; !strings.Contains(got, "连接被拒绝") {
+		t.Errorf("old connection error: zh %q", got)
 	}
 }
 

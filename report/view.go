@@ -10,6 +10,7 @@ import (
 	"patrol/i18n"
 	"patrol/module"
 	"patrol/patches"
+	"patrol/transport"
 )
 
 // Evidence shown per item in HTML and Markdown; report.json keeps all of it.
@@ -50,9 +51,12 @@ type hostView struct {
 	State   string
 	// StateCode is reachable, unreachable or not-inspected, for CSS.
 	StateCode string
-	Error     string
-	Counts    string
-	Items     []itemView
+	// Error is the reason the host has no results, in the page's language.
+	// Evidence is the transport's error behind it.
+	Error    string
+	Evidence []string
+	Counts   string
+	Items    []itemView
 }
 
 type itemView struct {
@@ -175,15 +179,17 @@ func isKnownSystem(key string) bool {
 }
 
 func buildHost(h Host, lang i18n.Lang) hostView {
-	v := hostView{Name: h.Name, Address: h.Address, OS: h.OS, Error: h.Error}
+	v := hostView{Name: h.Name, Address: h.Address, OS: h.OS}
 	switch {
 	case h.NotInspected:
 		v.StateCode, v.State = "not-inspected", mustLabel(lang, "host.not_inspected")
-		if v.Error == "" {
-			v.Error = mustLabel(lang, "host.not_run")
-		}
+		v.Error = mustLabel(lang, "host.not_run")
 	case !h.Reachable:
 		v.StateCode, v.State = "unreachable", mustLabel(lang, "host.unreachable")
+		v.Error = unreachableMessage(h).In(lang)
+		if h.Error != "" {
+			v.Evidence = shortenEvidence([]string{h.Error}, lang)
+		}
 	default:
 		v.StateCode, v.State = "reachable", mustLabel(lang, "host.reachable")
 	}
@@ -221,11 +227,12 @@ func collectAnomalies(groups []group, extra []anomaly, lang i18n.Lang) []anomaly
 			if h.StateCode != "reachable" {
 				list = append(list, anomaly{
 					itemView: itemView{
-						Title:   mustLabel(lang, "host.connection"),
-						Item:    h.Address,
-						Status:  module.StatusError,
-						Label:   h.State,
-						Message: h.Error,
+						Title:    mustLabel(lang, "host.connection"),
+						Item:     h.Address,
+						Status:   module.StatusError,
+						Label:    h.State,
+						Message:  h.Error,
+						Evidence: h.Evidence,
 					},
 					Host: h.Name, System: g.Name,
 					rank: module.StatusError.Rank(), group: gi, host: hi, index: -1,
@@ -258,6 +265,16 @@ func collectAnomalies(groups []group, extra []anomaly, lang i18n.Lang) []anomaly
 		list[i].No = i + 1
 	}
 	return list
+}
+
+// unreachableMessage returns why h could not be reached. A host read from
+// a journal written before the message was recorded has only the
+// transport's error text, which is classified again.
+func unreachableMessage(h Host) i18n.Text {
+	if !h.Message.IsZero() || h.Error == "" {
+		return h.Message
+	}
+	return transport.UnreachableFromText(h.Error).Message()
 }
 
 // knownStatus maps a status this package does not know to error, the status

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -120,6 +121,32 @@ func TestCalendarDeadlineJSON(t *testing.T) {
 	}
 	if out.Remaining.Overdue || out.Remaining.WorkingSeconds != 9*3600+30*60 || out.Remaining.Workdays != 1 {
 		t.Errorf("remaining = %+v, want 9h30m and 1 working day left", out.Remaining)
+	}
+}
+
+// TestCalendarGridColumns checks that every day of the grid ends at the
+// same display column as the other days of its weekday, in both languages,
+// although a Chinese mark is two columns wide.
+func TestCalendarGridColumns(t *testing.T) {
+	day := regexp.MustCompile(`\d+`)
+	for _, lang := range []string{"en", "zh"} {
+		res := runPatrol(t, t.TempDir(), t.TempDir(), "calendar", "--month", "2026-10", "--lang", lang)
+		lines := strings.Split(res.stdout, "\n")
+		rows := 0
+		for _, line := range lines[2:] {
+			if !strings.HasPrefix(line, " ") {
+				break
+			}
+			rows++
+			for _, loc := range day.FindAllStringIndex(line, -1) {
+				if end := displayWidth(line[:loc[1]]); end%gridCell != 3 {
+					t.Errorf("%s: day %s ends at display column %d, not under a weekday:\n%s", lang, line[loc[0]:loc[1]], end, res.stdout)
+				}
+			}
+		}
+		if rows != 5 {
+			t.Errorf("%s: %d grid rows, want 5 for October 2026:\n%s", lang, rows, res.stdout)
+		}
 	}
 }
 

@@ -212,24 +212,29 @@ func (a *app) printMonth(cal *workday.Calendar, year int, month time.Month) erro
 	return nil
 }
 
-// printGrid prints the month as weeks from Monday to Sunday, each cell five
-// columns wide: the day and a two-column mark.
+// gridCell is the display width of a cell of the month grid: a day of up
+// to three columns and a mark of up to two.
+const gridCell = 5
+
+// printGrid prints the month as weeks from Monday to Sunday, each cell
+// gridCell display columns wide, so that a Chinese mark, two columns wide,
+// keeps the days under their weekdays.
 func (a *app) printGrid(days []workday.Day) {
 	var header strings.Builder
 	for _, wd := range []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday, time.Saturday, time.Sunday} {
 		if a.lang == i18n.ZH {
-			header.WriteString("  " + weekdayZH[wd] + " ")
+			header.WriteString(padRight("  "+weekdayZH[wd], gridCell))
 		} else {
-			header.WriteString(" " + a.weekdayName(wd) + " ")
+			header.WriteString(padRight(" "+a.weekdayName(wd), gridCell))
 		}
 	}
 	fmt.Fprintln(a.stdout, strings.TrimRight(header.String(), " "))
 
 	var line strings.Builder
 	offset := (int(days[0].Date.Weekday()) + 6) % 7 // Monday is column 0
-	line.WriteString(strings.Repeat("     ", offset))
+	line.WriteString(strings.Repeat(" ", offset*gridCell))
 	for _, d := range days {
-		fmt.Fprintf(&line, "%3d%s", d.Date.Day, a.dayMark(d.Kind))
+		line.WriteString(padRight(fmt.Sprintf("%3d%s", d.Date.Day, a.dayMark(d.Kind)), gridCell))
 		if d.Date.Weekday() == time.Sunday {
 			fmt.Fprintln(a.stdout, strings.TrimRight(line.String(), " "))
 			line.Reset()
@@ -240,15 +245,16 @@ func (a *app) printGrid(days []workday.Day) {
 	}
 }
 
-// dayMark is the two-column mark after a day in the grid.
+// dayMark is the mark after a day in the grid, empty for an ordinary
+// working day or weekend day.
 func (a *app) dayMark(k workday.Kind) string {
 	switch k {
 	case workday.Holiday:
-		return a.tr("H ", "休")
+		return a.tr("H", "休")
 	case workday.MakeupWorkday:
-		return a.tr("M ", "班")
+		return a.tr("M", "班")
 	}
-	return "  "
+	return ""
 }
 
 // weekdayName is the weekday as dates are listed: Mon, 周一.

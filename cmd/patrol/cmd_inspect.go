@@ -34,7 +34,7 @@ func (a *app) inspectCommand() *cobra.Command {
 	var catalog string
 	cmd := &cobra.Command{
 		Use:   "inspect daily|monthly",
-		Short: a.tr("Run the daily basic or monthly full inspection and write its report", "执行每日基础巡检或每月全面巡检，并生成巡检报告"),
+		Short: a.tr("Run the daily basic or monthly full inspection and write its report", "执行日常基础巡检或月度全面巡检，并生成巡检报告"),
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			kind := report.Kind(args[0])
@@ -130,7 +130,7 @@ func (a *app) reportCommand() *cobra.Command {
 			if kind != string(report.KindDaily) && kind != string(report.KindMonthly) {
 				return invalid(fmt.Errorf("%s: %s", path, a.tr(
 					fmt.Sprintf("the run of %s is not a daily or monthly inspection; give --kind daily or --kind monthly", header.Playbook.Path),
-					fmt.Sprintf("该运行执行的 %s 不是每日或每月巡检；请指定 --kind daily 或 --kind monthly", header.Playbook.Path))))
+					fmt.Sprintf("该运行执行的 %s 不是日常或月度巡检；请指定 --kind daily 或 --kind monthly", header.Playbook.Path))))
 			}
 			inv, err := a.reportInventory(header)
 			if err != nil {

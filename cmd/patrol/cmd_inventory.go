@@ -23,6 +23,9 @@ func (a *app) inventoryCommand() *cobra.Command {
 				pattern = "all"
 			}
 			hosts, err := inv.Select(pattern)
+			if err != nil && a.limit != "" {
+				return invalidFlag("--limit", err)
+			}
 			if err != nil {
 				return invalid(err)
 			}

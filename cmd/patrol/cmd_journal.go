@@ -38,9 +38,9 @@ func (a *app) journalCommand() *cobra.Command {
 			if !sum.Ended {
 				status = a.tr("intact, but the run recorded no end (still running or died)", "完整，但没有结束记录（仍在运行或已中断）")
 			}
-			fmt.Fprintf(a.stdout, "%s: %s; %s %d, %s %d, %s %s\n", path, status,
-				a.tr("lines", "行数"), sum.Lines, a.tr("results", "结果数"), sum.Results,
-				a.tr("last line SHA-256", "末行 SHA-256"), sum.LastHash)
+			counts := fmt.Sprintf(a.tr("lines %d, results %d, last line SHA-256 %s", "行数 %d，结果数 %d，末行 SHA-256 %s"),
+				sum.Lines, sum.Results, sum.LastHash)
+			fmt.Fprintln(a.stdout, a.labelled(path, status+a.tr("; ", "；")+counts))
 			return nil
 		},
 	})

@@ -6,7 +6,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"patrol/i18n"
 	"patrol/internal/typo"
+	"patrol/module"
 )
 
 func (a *app) modulesCommand() *cobra.Command {
@@ -16,10 +18,12 @@ func (a *app) modulesCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			reg := registry()
 			if len(args) == 0 {
+				var rows [][]string
 				for _, name := range reg.Names() {
 					spec, _ := reg.Lookup(name)
-					fmt.Fprintf(a.stdout, "%-18s %s\n", name, spec.Doc)
+					rows = append(rows, []string{name, spec.Doc.In(a.lang)})
 				}
+				printTable(a.stdout, rows)
 				return nil
 			}
 			spec, ok := reg.Lookup(args[0])
@@ -31,28 +35,43 @@ func (a *app) modulesCommand() *cobra.Command {
 				return invalid(fmt.Errorf("%s %q%s; %s", a.tr("unknown module", "未知模块"), args[0], hint,
 					a.tr("patrol modules lists them all", "patrol modules 可列出全部模块")))
 			}
-			fmt.Fprintf(a.stdout, "%s — %s\n%s\n", spec.Name, spec.Title.In(a.lang), spec.Doc)
+			fmt.Fprintf(a.stdout, "%s — %s\n%s\n", spec.Name, spec.Title.In(a.lang), spec.Doc.In(a.lang))
 			if spec.FreeForm != "" {
 				fmt.Fprintln(a.stdout, a.labelled(a.tr("a plain value fills", "直接写值时填入"), spec.FreeForm))
 			}
-			for _, arg := range spec.Args {
-				req := ""
-				if arg.Required {
-					req = a.tr(" (required)", "（必填）")
-				}
-				def := ""
-				if arg.Default != nil {
-					def = fmt.Sprintf(" [%s %v]", a.tr("default", "默认"), arg.Default)
-				}
-				enum := ""
-				if len(arg.Enum) > 0 {
-					enum = " {" + strings.Join(arg.Enum, ", ") + "}"
-				}
-				fmt.Fprintf(a.stdout, "  %-14s %-8s%s%s%s  %s\n", arg.Name, arg.Type, req, def, enum, arg.Doc)
+			if len(spec.Args) == 0 {
+				return nil
 			}
+			rows := make([][]string, len(spec.Args))
+			for i, arg := range spec.Args {
+				rows[i] = []string{"  " + arg.Name, string(arg.Type), arg.Doc.In(a.lang) + a.argNotes(arg)}
+			}
+			printTable(a.stdout, rows)
 			return nil
 		},
 	}
+}
+
+// argNotes returns what the line of an argument adds after its description:
+// whether it is required, its default and its accepted values.
+func (a *app) argNotes(arg module.Arg) string {
+	var notes []string
+	if arg.Required {
+		notes = append(notes, a.tr("required", "必填"))
+	}
+	if arg.Default != nil {
+		notes = append(notes, fmt.Sprintf("%s %v", a.tr("default", "默认"), arg.Default))
+	}
+	if len(arg.Enum) > 0 {
+		notes = append(notes, a.tr("one of ", "可选值 ")+strings.Join(arg.Enum, a.tr(", ", "、")))
+	}
+	if len(notes) == 0 {
+		return ""
+	}
+	if a.lang == i18n.ZH {
+		return "（" + strings.Join(notes, "；") + "）"
+	}
+	return " (" + strings.Join(notes, "; ") + ")"
 }
 
 // closestName returns the name nearest to word by edit distance, or "" when

@@ -85,7 +85,7 @@ func (a *app) patchHosts(inv *inventory.Inventory) ([]*inventory.Host, error) {
 	}
 	hosts, err := inv.Select(a.limit)
 	if err != nil {
-		return nil, invalid(fmt.Errorf("--limit %q: %w", a.limit, err))
+		return nil, invalidFlag("--limit", err)
 	}
 	return hosts, nil
 }

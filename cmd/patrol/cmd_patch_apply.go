@@ -268,7 +268,7 @@ func (p *applyPrinter) event(e patches.StepEvent) {
 	if patch == "" {
 		patch = "-"
 	}
-	fmt.Fprintf(a.stdout, "%s %s | %s | %s%s%s", padRight(stepLabel(e.Status, a), 11), e.Host, patch,
+	fmt.Fprintf(a.stdout, "%s %s | %s | %s%s%s", padRight(stepLabel(e.Status, a), statusWidth), e.Host, patch,
 		e.Step.Title().In(a.lang), a.tr(": ", "："), e.Message.In(a.lang))
 	if e.Duration >= time.Second && e.Step != patches.StepPatch && e.Step != patches.StepReboot {
 		fmt.Fprintf(a.stdout, " (%s)", e.Duration.Round(time.Second))

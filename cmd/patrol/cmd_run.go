@@ -3,9 +3,11 @@ package main
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/spf13/cobra"
 
+	"patrol/i18n"
 	"patrol/module"
 	"patrol/playbooks"
 	"patrol/runner"
@@ -30,7 +32,7 @@ func (a *app) runCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			a.printRecap(ex)
+			a.printRecap(ex.results, ex.journal.Path())
 			return &exitError{code: ex.summary.ExitCode()}
 		},
 	}
@@ -44,17 +46,23 @@ func loadPlaybook(name string, reg *module.Registry) (*playbooks.Playbook, error
 	return playbooks.Open(name, reg)
 }
 
-// printRecap prints per-host counts in text mode, and where the journal is.
-func (a *app) printRecap(ex *execution) {
+// printRecap prints per-host counts of the results in text mode, as
+// Ansible's PLAY RECAP does, and where the journal is. A failure that
+// ignore_errors let pass counts as ignored, not as failed.
+func (a *app) printRecap(results []runner.TaskResult, journalPath string) {
 	if a.output == "json" {
 		return
 	}
 	counts := map[string]map[string]int{}
-	for _, tr := range ex.results {
+	for _, tr := range results {
 		if counts[tr.Host] == nil {
 			counts[tr.Host] = map[string]int{}
 		}
-		counts[tr.Host][tr.Status]++
+		key := tr.Status
+		if tr.Ignored {
+			key = recapIgnored
+		}
+		counts[tr.Host][key]++
 	}
 	hosts := make([]string, 0, len(counts))
 	for h := range counts {
@@ -64,9 +72,28 @@ func (a *app) printRecap(ex *execution) {
 
 	fmt.Fprintln(a.stdout, a.tr("RECAP", "汇总"))
 	for _, h := range hosts {
-		c := counts[h]
-		fmt.Fprintf(a.stdout, "  %-24s ok=%d changed=%d failed=%d skipped=%d unreachable=%d\n",
-			h, c[runner.StatusOK], c[runner.StatusChanged], c[runner.StatusFailed], c[runner.StatusSkipped], c[runner.StatusUnreachable])
+		fields := make([]string, len(recapColumns))
+		for i, col := range recapColumns {
+			fields[i] = fmt.Sprintf("%s=%d", col.label.In(a.lang), counts[h][col.key])
+		}
+		fmt.Fprintf(a.stdout, "  %s %s\n", padRight(h, 24), strings.Join(fields, " "))
 	}
-	fmt.Fprintln(a.stdout, a.labelled(msgJournal.In(a.lang), ex.journal.Path()))
+	fmt.Fprintln(a.stdout, a.labelled(msgJournal.In(a.lang), journalPath))
+}
+
+// recapIgnored counts failed results of tasks with ignore_errors.
+const recapIgnored = "ignored"
+
+// recapColumns are the counts of a recap line in order. The English labels
+// are Ansible's keys, which scripts may parse.
+var recapColumns = []struct {
+	key   string
+	label i18n.Text
+}{
+	{runner.StatusOK, i18n.T("ok", "成功")},
+	{runner.StatusChanged, i18n.T("changed", "已变更")},
+	{runner.StatusFailed, i18n.T("failed", "失败")},
+	{runner.StatusSkipped, i18n.T("skipped", "跳过")},
+	{runner.StatusUnreachable, i18n.T("unreachable", "无法连接")},
+	{recapIgnored, i18n.T("ignored", "已忽略")},
 }

@@ -75,8 +75,11 @@ func (a *app) executeThen(ctx context.Context, book *playbooks.Playbook, inv *in
 	}
 	if a.limit != "" {
 		if _, err := inv.Select(a.limit); err != nil {
-			return nil, invalid(fmt.Errorf("--limit %q: %w", a.limit, err))
+			return nil, invalidFlag("--limit", err)
 		}
+	}
+	if err := book.CheckHosts(inv); err != nil {
+		return nil, invalid(err)
 	}
 	selected := selectHosts(book, inv, a.limit)
 	if err := a.checkConnections(inv, selected); err != nil {
@@ -195,9 +198,9 @@ func secrets(inv *inventory.Inventory) []string {
 }
 
 func journalRecord(tr runner.TaskResult) journal.Record {
-	msg := tr.Result.Msg
+	msg, message := tr.Result.Msg, tr.Result.Message
 	if tr.Err != "" {
-		msg = tr.Err
+		msg, message = tr.Err, errorMessage(tr.Error)
 	}
 	return journal.Record{
 		Time:     tr.Start.Add(tr.Duration),
@@ -212,6 +215,7 @@ func journalRecord(tr runner.TaskResult) journal.Record {
 		RC:       tr.Result.RC,
 		Duration: tr.Duration,
 		Msg:      msg,
+		Message:  message,
 		Findings: tr.Result.Findings,
 	}
 }

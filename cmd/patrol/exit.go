@@ -6,6 +6,8 @@ import (
 	"io"
 
 	"patrol/i18n"
+	"patrol/module"
+	"patrol/transport"
 )
 
 // Exit codes, the one table of them. The help text prints it.
@@ -73,16 +75,54 @@ type messenger interface {
 	Message() i18n.Text
 }
 
+// localize returns err's message in lang when err carries one, else its
+// English text. An unreachable host whose cause has no message of its own,
+// and a module error with a cause, get the system's error in brackets, so
+// that the terminal shows the address, path or call that failed.
 func localize(err error, lang i18n.Lang) string {
 	var l localized
 	if errors.As(err, &l) {
 		return l.In(lang)
 	}
 	var m messenger
+	var u *transport.UnreachableError
+	if errors.As(err, &u) && u.Err != nil && !errors.As(u.Err, &m) {
+		return withCause(u.Message().In(lang), u.Err, lang)
+	}
+	var me *module.Error
+	if errors.As(err, &me) && me.Err != nil && !errors.As(me.Err, &m) {
+		return withCause(me.Message().In(lang), me.Err, lang)
+	}
 	if errors.As(err, &m) {
 		return m.Message().In(lang)
 	}
 	return err.Error()
+}
+
+// withCause follows a message with the system's error in brackets.
+func withCause(message string, cause error, lang i18n.Lang) string {
+	if lang == i18n.ZH {
+		return message + "（" + cause.Error() + "）"
+	}
+	return message + " (" + cause.Error() + ")"
+}
+
+// errorMessage returns err's message in both languages for the journal, or
+// the zero Text when err carries none. It finds the message as localize
+// does, but leaves out the system error, which the journal keeps in Msg.
+func errorMessage(err error) i18n.Text {
+	if err == nil {
+		return i18n.Text{}
+	}
+	var l localized
+	if errors.As(err, &l) {
+		return i18n.Text{EN: l.In(i18n.EN), ZH: l.In(i18n.ZH)}
+	}
+	var m messenger
+	if errors.As(err, &m) {
+		return m.Message()
+	}
+	return i18n.Text{}
 }
 
 // flagValueError is an invalid flag value: the flag's name, then the value's

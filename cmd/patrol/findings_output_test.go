@@ -20,7 +20,7 @@ func TestPrintResultFindingLanguage(t *testing.T) {
 		}},
 	}}
 	for lang, want := range map[i18n.Lang]string{
-		i18n.ZH: "警告    / 已用 83%，剩余 4.1 GiB / 已用 83%",
+		i18n.ZH: "警告     / 已用 83%，剩余 4.1 GiB / 已用 83%",
 		i18n.EN: "warn  / 83% used, 4.1 GiB free / is 83% used",
 	} {
 		var stdout bytes.Buffer

@@ -28,6 +28,7 @@ type jsonResult struct {
 	Module     string           `json:"module"`
 	Status     string           `json:"status"`
 	Changed    bool             `json:"changed"`
+	Ignored    bool             `json:"ignored,omitempty"`
 	RC         int              `json:"rc"`
 	Msg        string           `json:"msg,omitempty"`
 	Error      string           `json:"error,omitempty"`
@@ -49,7 +50,7 @@ func (a *app) printResult(tr runner.TaskResult) {
 		line, _ := json.Marshal(jsonResult{
 			Host: tr.Host, Play: tr.Play, Task: tr.Task, Module: tr.Module, Status: tr.Status,
 			PlayName: bilingual(tr.PlayName), TaskName: bilingual(tr.TaskName),
-			Changed: tr.Result.Changed, RC: tr.Result.RC, Msg: tr.Result.Msg, Error: tr.Err,
+			Changed: tr.Result.Changed, Ignored: tr.Ignored, RC: tr.Result.RC, Msg: tr.Result.Msg, Error: tr.Err,
 			Stdout: tr.Result.Stdout, Stderr: tr.Result.Stderr, Findings: tr.Result.Findings,
 			DurationMS: tr.Duration.Milliseconds(),
 		})
@@ -63,7 +64,7 @@ func (a *app) printResult(tr runner.TaskResult) {
 	if !interesting && !a.verbose {
 		return
 	}
-	fmt.Fprintf(a.stdout, "%-11s %s | %s", statusLabel(tr.Status, a), tr.Host, tr.Task)
+	fmt.Fprintf(a.stdout, "%s %s | %s", padRight(statusLabel(tr.Status, a), statusWidth), tr.Host, tr.Task)
 	switch {
 	case tr.Error != nil:
 		fmt.Fprintf(a.stdout, ": %s", localize(tr.Error, a.lang))
@@ -74,6 +75,10 @@ func (a *app) printResult(tr runner.TaskResult) {
 	case tr.Result.Msg != "":
 		fmt.Fprintf(a.stdout, ": %s", tr.Result.Msg)
 	}
+	if tr.Ignored {
+		// Ansible ends an ignored failure with "...ignoring".
+		fmt.Fprint(a.stdout, a.tr(" ...ignoring", "（已忽略）"))
+	}
 	fmt.Fprintln(a.stdout)
 	for _, f := range tr.Result.Findings {
 		if f.Status != module.StatusOK || a.verbose {
@@ -81,11 +86,8 @@ func (a *app) printResult(tr runner.TaskResult) {
 			if !f.ItemTitle.IsZero() {
 				item = f.ItemTitle.In(a.lang)
 			}
-			status := string(f.Status)
-			if a.lang == i18n.ZH {
-				status = checks.FindingStatusTitle(f.Status).ZH
-			}
-			fmt.Fprintf(a.stdout, "    %-5s %s %s %s\n", status, item, f.Value.In(a.lang), f.Message.In(a.lang))
+			status := padRight(a.findingStatus(f.Status), a.findingStatusWidth())
+			fmt.Fprintf(a.stdout, "    %s %s %s %s\n", status, item, f.Value.In(a.lang), f.Message.In(a.lang))
 		}
 	}
 	if a.verbose && tr.Result.Stdout != "" {
@@ -95,6 +97,10 @@ func (a *app) printResult(tr runner.TaskResult) {
 		fmt.Fprintf(a.stdout, "    stderr: %s\n", firstLines(tr.Result.Stderr, 5))
 	}
 }
+
+// statusWidth is the display width of the status column of result lines:
+// that of the longest label, UNREACHABLE. patrol patch apply uses it too.
+const statusWidth = 11
 
 func statusLabel(status string, a *app) string {
 	labels := map[string][2]string{
@@ -106,6 +112,25 @@ func statusLabel(status string, a *app) string {
 	}
 	l := labels[status]
 	return a.tr(l[0], l[1])
+}
+
+// findingStatus is a finding's status as result lines show it: the status
+// itself in English (warn), its title in Chinese (警告).
+func (a *app) findingStatus(s module.Status) string {
+	if a.lang == i18n.ZH {
+		return checks.FindingStatusTitle(s).ZH
+	}
+	return string(s)
+}
+
+// findingStatusWidth is the display width of the widest finding status in
+// the user's language, so that the items after it line up.
+func (a *app) findingStatusWidth() int {
+	n := 0
+	for _, s := range []module.Status{module.StatusOK, module.StatusWarn, module.StatusFail, module.StatusError} {
+		n = max(n, displayWidth(a.findingStatus(s)))
+	}
+	return n
 }
 
 func firstLines(s string, n int) string {

@@ -172,8 +172,8 @@ func TestRunCheckJSONTaskNames(t *testing.T) {
 		if err := json.Unmarshal([]byte(line), &r); err != nil {
 			t.Fatalf("line %q: %v", line, err)
 		}
-		if r.Play != "每日基础巡检" {
-			t.Errorf("play = %q, want 每日基础巡检", r.Play)
+		if r.Play != "日常基础巡检" {
+			t.Errorf("play = %q, want 日常基础巡检", r.Play)
 		}
 		if r.Task != r.TaskName.ZH || r.TaskName.EN == "" {
 			t.Errorf("task %q with task_name %+v, want the Chinese name and both languages", r.Task, r.TaskName)
