@@ -58,7 +58,7 @@ func TestCalendarDeadlineExplains(t *testing.T) {
 		"rule: urgent: 1 working day after the arrival day",
 		"skipped: 2026-10-01 … 2026-10-07 holiday National Day",
 		"counted: 2026-10-08 Thu workday",
-		"time left: 8d 1h 0m, of which working time 10h 30m",
+		"time left: 8d 1h 0m (10h 30m of business hours; due on the next working day)",
 	} {
 		if !strings.Contains(res.stdout, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, res.stdout)

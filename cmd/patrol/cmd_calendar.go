@@ -398,8 +398,15 @@ func (a *app) printDeadline(cal *workday.Calendar, req deadlineRequest) error {
 	if left.Overdue {
 		fmt.Fprintf(a.stdout, a.tr("overdue by %s\n", "已超期 %s\n"), formatDuration(-left.Calendar, a))
 	} else {
-		fmt.Fprintf(a.stdout, a.tr("time left: %s, of which working time %s\n", "剩余时间：%s，其中工作时间 %s\n"),
-			formatDuration(left.Calendar, a), formatDuration(left.Working, a))
+		day := a.tr("due today", "今天到期")
+		switch n := left.Workdays; {
+		case n == 1:
+			day = a.tr("due on the next working day", "下一个工作日到期")
+		case n > 1:
+			day = a.tr(fmt.Sprintf("due %d working days after today", n), fmt.Sprintf("今天之后第 %d 个工作日到期", n))
+		}
+		fmt.Fprintf(a.stdout, a.tr("time left: %s (%s of business hours; %s)\n", "剩余时间：%s（其中工作时间 %s；%s）\n"),
+			formatDuration(left.Calendar, a), formatHours(left.Working, a), day)
 	}
 	if len(due.Uncovered) > 0 {
 		a.warnUncovered(due.Uncovered)
@@ -453,6 +460,13 @@ func (a *app) describeRun(run []workday.Day) string {
 }
 
 // formatDuration writes d as days, hours and minutes.
+// formatHours formats business time in hours and minutes only: a day of
+// business time is 9.5 hours by default, so days of 24 hours would mislead.
+func formatHours(d time.Duration, a *app) string {
+	d = d.Round(time.Minute)
+	return fmt.Sprintf(a.tr("%dh %dm", "%d 小时 %d 分"), int(d/time.Hour), int(d%time.Hour/time.Minute))
+}
+
 func formatDuration(d time.Duration, a *app) string {
 	d = d.Round(time.Minute)
 	days := int(d / (24 * time.Hour))

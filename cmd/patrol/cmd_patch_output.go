@@ -82,11 +82,11 @@ func (a *app) timeLeft(d time.Duration) string {
 	minutes := int(d % time.Hour / time.Minute)
 	switch {
 	case days > 0:
-		return prefix + fmt.Sprintf(a.tr("%dd %dh", "%d天%d小时"), days, hours)
+		return prefix + fmt.Sprintf(a.tr("%dd %dh", "%d 天 %d 小时"), days, hours)
 	case hours > 0:
-		return prefix + fmt.Sprintf(a.tr("%dh %dm", "%d小时%d分"), hours, minutes)
+		return prefix + fmt.Sprintf(a.tr("%dh %dm", "%d 小时 %d 分"), hours, minutes)
 	}
-	return prefix + fmt.Sprintf(a.tr("%dm", "%d分"), minutes)
+	return prefix + fmt.Sprintf(a.tr("%dm", "%d 分"), minutes)
 }
 
 // printStatus prints the compliance view, one row per patch and host.
