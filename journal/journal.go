@@ -96,7 +96,10 @@ type Record struct {
 	Status   Status    `json:"status"`
 	// Changed repeats whether the host was changed, which is also true for a
 	// failed task that changed something before it failed.
-	Changed  bool          `json:"changed"`
+	Changed bool `json:"changed"`
+	// Ignored marks a failed result of a task with ignore_errors: the run
+	// went on, and the run's counts and reports do not count it as failed.
+	Ignored  bool          `json:"ignored,omitempty"`
 	RC       int           `json:"rc"`
 	Duration time.Duration `json:"duration_ns"`
 	Msg      string        `json:"msg,omitempty"`
@@ -166,13 +169,16 @@ type Counts struct {
 	Failed      int `json:"failed"`
 	Skipped     int `json:"skipped"`
 	Unreachable int `json:"unreachable"`
+	// Ignored counts failed results that ignore_errors let pass; Failed
+	// leaves them out.
+	Ignored int `json:"ignored,omitempty"`
 	// Hosts is the number of distinct hosts with at least one result.
 	Hosts int `json:"hosts"`
 }
 
 // Total returns the number of results counted.
 func (c Counts) Total() int {
-	return c.OK + c.Changed + c.Failed + c.Skipped + c.Unreachable
+	return c.OK + c.Changed + c.Failed + c.Skipped + c.Unreachable + c.Ignored
 }
 
 // End is the last line of a journal. A journal without one belongs to a run

@@ -167,7 +167,11 @@ func (w *Writer) count(r Record) {
 	case StatusChanged:
 		w.counts.Changed++
 	case StatusFailed:
-		w.counts.Failed++
+		if r.Ignored {
+			w.counts.Ignored++
+		} else {
+			w.counts.Failed++
+		}
 	case StatusSkipped:
 		w.counts.Skipped++
 	case StatusUnreachable:

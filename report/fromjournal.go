@@ -84,7 +84,9 @@ func applyRecord(host *Host, rec journal.Record, titles map[string]i18n.Text) {
 			host.Items = append(host.Items, Item{Finding: f, Title: checkTitle(titles, f.Check, rec.Module), Task: rec.Task})
 		}
 
-	case rec.Status == journal.StatusFailed:
+	case rec.Status == journal.StatusFailed && !rec.Ignored:
+		// A failure that ignore_errors let pass is left out, as the run
+		// left it out of its outcome.
 		host.Items = append(host.Items, failedTaskItem(rec, titles))
 	}
 }

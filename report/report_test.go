@@ -673,3 +673,17 @@ func TestEmptyInspection(t *testing.T) {
 		t.Errorf("empty report.json has no hosts array:\n%s", js)
 	}
 }
+
+// TestIgnoredFailureLeftOut renders a journal whose only failure was let
+// pass by ignore_errors: the report lists no item for it.
+func TestIgnoredFailureLeftOut(t *testing.T) {
+	h := journal.Header{RunID: "20261205T010000.000Z-abcdef", StartedAt: time.Date(2026, 12, 5, 1, 0, 0, 0, time.UTC)}
+	records := []journal.Record{
+		{Host: "seal-app-1", Task: "may fail", Module: "shell", Status: journal.StatusFailed, Ignored: true, RC: 1, Msg: "exit code 1"},
+		{Host: "seal-app-1", Task: "real failure", Module: "shell", Status: journal.StatusFailed, RC: 2, Msg: "exit code 2"},
+	}
+	in := FromJournal(h, records, nil, nil, nil)
+	if len(in.Hosts) != 1 || len(in.Hosts[0].Items) != 1 || in.Hosts[0].Items[0].Item != "real failure" {
+		t.Errorf("items = %+v, want only the failure that was not ignored", in.Hosts)
+	}
+}

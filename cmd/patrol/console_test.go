@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"patrol/journal"
 )
 
 // sealInventory is an inventory of two local hosts in a group seal, for
@@ -53,6 +55,22 @@ func TestIgnoredFailureInRun(t *testing.T) {
 	js := runPatrol(t, home, dir, "run", book, "--output", "json", "--lang", "zh")
 	if !regexp.MustCompile(`(?m)^\{.*"task":"may fail".*"ignored":true.*\}$`).MatchString(js.stdout) {
 		t.Errorf("JSON lines do not mark the failure ignored:\n%s", js.stdout)
+	}
+
+	// The journal marks the result and counts it as ignored, not failed.
+	path, err := journal.Latest(filepath.Join(home, "journal"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, records, end, err := journal.Read(path)
+	if err != nil || end == nil {
+		t.Fatalf("journal %s: end %v, %v", path, end, err)
+	}
+	if len(records) == 0 || !records[0].Ignored || records[0].Status != journal.StatusFailed {
+		t.Errorf("first journal record = %+v, want a failed result marked ignored", records)
+	}
+	if end.Counts.Failed != 0 || end.Counts.Ignored != 1 || end.Status != journal.RunOK {
+		t.Errorf("journal end = %+v, want ok with 1 ignored and 0 failed", end)
 	}
 }
 

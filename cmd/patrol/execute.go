@@ -212,6 +212,7 @@ func journalRecord(tr runner.TaskResult) journal.Record {
 		Module:   tr.Module,
 		Status:   journal.Status(tr.Status),
 		Changed:  tr.Result.Changed,
+		Ignored:  tr.Ignored,
 		RC:       tr.Result.RC,
 		Duration: tr.Duration,
 		Msg:      msg,
