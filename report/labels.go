@@ -44,7 +44,8 @@ var labels = map[string]i18n.Text{
 	"info.kind":      i18n.T("Inspection type", "巡检类型"),
 	"info.time":      i18n.T("Inspection time", "巡检时间"),
 	"info.inspector": i18n.T("Inspector", "巡检人"),
-	"info.machine":   i18n.T("Patrol machine", "巡检机器"),
+	"info.machine":   i18n.T("Machine patrol ran on", "执行巡检的计算机"),
+	"info.systems":   i18n.T("Systems", "巡检系统"),
 	"info.run":       i18n.T("Run ID", "运行编号"),
 	"info.note":      i18n.T("Note", "说明"),
 

@@ -27,6 +27,9 @@ func RenderMarkdown(in Inspection, lang i18n.Lang) ([]byte, error) {
 	mdRow(&b, l("col.field"), l("col.content"))
 	mdRule(&b, 2)
 	mdRow(&b, l("info.kind"), mdEscape(p.Kind))
+	if p.Systems != "" {
+		mdRow(&b, l("info.systems"), mdEscape(p.Systems))
+	}
 	mdRow(&b, l("info.time"), mdEscape(p.Time))
 	mdRow(&b, l("info.inspector"), mdEscape(p.Inspector))
 	mdRow(&b, l("info.machine"), mdEscape(p.Machine))

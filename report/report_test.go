@@ -687,3 +687,36 @@ func TestIgnoredFailureLeftOut(t *testing.T) {
 		t.Errorf("items = %+v, want only the failure that was not ignored", in.Hosts)
 	}
 }
+
+// TestTitleNamesTheOnlySystem renders a report whose hosts all belong to
+// the seal system: the title carries the system's name, as the client
+// files reports by system.
+func TestTitleNamesTheOnlySystem(t *testing.T) {
+	in := Inspection{Kind: KindMonthly, RunID: "r1", StartedAt: time.Date(2026, 12, 4, 13, 0, 0, 0, time.UTC), Hosts: []Host{
+		{Name: "seal-db1", System: "seal", Reachable: true},
+		{Name: "seal-app1", System: "seal", Reachable: true},
+	}}
+	for lang, want := range map[i18n.Lang][]string{
+		i18n.ZH: {"# 印章治安管理信息系统月度全面巡检报告\n", "| 巡检系统 | 印章治安管理信息系统 |"},
+		i18n.EN: {"# Seal public security management information system: Monthly full inspection report\n"},
+	} {
+		md, err := RenderMarkdown(in, lang)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range want {
+			if !strings.Contains(string(md), w) {
+				t.Errorf("%s report.md lacks %q:\n%s", lang, w, md[:min(len(md), 600)])
+			}
+		}
+	}
+
+	in.Hosts = []Host{{Name: "vm", Reachable: true}}
+	md, err := RenderMarkdown(in, i18n.ZH)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(md), "# 月度全面巡检报告\n") || strings.Contains(string(md), "巡检系统") {
+		t.Errorf("report.md of a host without a system:\n%s", md[:min(len(md), 600)])
+	}
+}

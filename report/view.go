@@ -21,9 +21,11 @@ const (
 
 // page is the content the HTML template and the Markdown writer render, in one language.
 type page struct {
-	Lang       i18n.Lang
-	Title      string
-	Kind       string
+	Lang  i18n.Lang
+	Title string
+	Kind  string
+	// Systems names the business systems of the inspected hosts.
+	Systems    string
 	Time       string
 	Inspector  string
 	Machine    string
@@ -112,6 +114,7 @@ func buildPage(in Inspection, lang i18n.Lang) (*page, error) {
 	}
 
 	p.Groups = groupHosts(in.Hosts, lang)
+	p.Systems, p.Title = systemsLine(p.Groups, p.Title, lang)
 	p.Patches = buildPatches(in, lang, loc)
 	var rows []patches.ComplianceRow
 	if in.Patches != nil {
@@ -119,6 +122,32 @@ func buildPage(in Inspection, lang i18n.Lang) (*page, error) {
 	}
 	p.Anomalies = collectAnomalies(p.Groups, patchAnomalies(p.Patches, rows, p.Groups, lang), lang)
 	return p, nil
+}
+
+// systemsLine returns the names of the groups' business systems, joined
+// (empty when no host has a system),
+// and the title: a report of one business system carries its name, such
+// as 印章治安管理信息系统月度全面巡检报告, because that is how the client
+// files it.
+func systemsLine(groups []group, title string, lang i18n.Lang) (string, string) {
+	var names []string
+	for _, g := range groups {
+		if g.System != "" {
+			names = append(names, g.Name)
+		}
+	}
+	sep := ", "
+	if lang == i18n.ZH {
+		sep = "、"
+	}
+	systems := strings.Join(names, sep)
+	if len(groups) != 1 || groups[0].System == "" {
+		return systems, title
+	}
+	if lang == i18n.ZH {
+		return systems, groups[0].Name + title
+	}
+	return systems, groups[0].Name + ": " + title
 }
 
 func kindKey(k Kind) string {
