@@ -205,10 +205,10 @@ func TestParseSystemctlShow(t *testing.T) {
 		status module.Status
 		value  i18n.Text
 	}{
-		{"sshd.service", module.StatusOK, i18n.T("active (running), enabled", "active（running），开机启动 enabled")},
-		{"crond.service", module.StatusFail, i18n.T("failed (failed), enabled", "failed（failed），开机启动 enabled")},
+		{"sshd.service", module.StatusOK, i18n.T("active (running), enabled", "运行中（active / running），开机自启（enabled）")},
+		{"crond.service", module.StatusFail, i18n.T("failed (failed), enabled", "已失败（failed / failed），开机自启（enabled）")},
 		{"nosuch.service", module.StatusFail, i18n.T("not found", "不存在")},
-		{"chronyd.service", module.StatusFail, i18n.T("active (running), disabled", "active（running），开机启动 disabled")},
+		{"chronyd.service", module.StatusFail, i18n.T("active (running), disabled", "运行中（active / running），开机不启动（disabled）")},
 	}
 	for i, w := range want {
 		f := findings[i]

@@ -212,8 +212,8 @@ func unitFinding(name string, s UnitState, wantEnabled bool) module.Finding {
 			s.ID, s.LoadState, s.ActiveState, s.SubState, s.UnitFileState)},
 	}
 	if wantEnabled {
-		f.Threshold = i18n.T("active, enabled", "active，开机启动 enabled")
-		f.Value = joinText(f.Value, i18n.T(orDash(s.UnitFileState), "开机启动 "+orDash(s.UnitFileState)))
+		f.Threshold = i18n.T("active, enabled", "运行中，开机自启（active，enabled）")
+		f.Value = joinText(f.Value, i18n.T(orDash(s.UnitFileState), bootStateZH(s.UnitFileState)))
 	}
 
 	switch {
@@ -234,13 +234,13 @@ func unitFinding(name string, s UnitState, wantEnabled bool) module.Finding {
 		f.Status = module.StatusFail
 		f.Message = i18n.T(
 			fmt.Sprintf("unit %s is %s (%s), expected active", name, s.ActiveState, s.SubState),
-			fmt.Sprintf("单元 %s 状态为 %s（%s），应为 active", name, s.ActiveState, s.SubState),
+			fmt.Sprintf("单元 %s 状态为 %s，应为运行中（active）", name, unitStateText(s).ZH),
 		)
 	case wantEnabled && !isEnabled(s.UnitFileState):
 		f.Status = module.StatusFail
 		f.Message = i18n.T(
 			fmt.Sprintf("unit %s is active but %s at boot, expected enabled", name, orDash(s.UnitFileState)),
-			fmt.Sprintf("单元 %s 正在运行，但开机启动状态为 %s，应为 enabled", name, orDash(s.UnitFileState)),
+			fmt.Sprintf("单元 %s 正在运行，但%s，应为开机自启（enabled）", name, bootStateZH(s.UnitFileState)),
 		)
 	default:
 		f.Message = i18n.T(
@@ -294,9 +294,41 @@ func evaluateFailedUnits(failed []UnitState) []module.Finding {
 var noFailedUnits = i18n.T("no failed units", "无失败的单元")
 
 // unitStateText shows a unit's state as systemd names it, "active (running)",
-// in both languages: the state words are systemd's own and stay as they are.
+// and in Chinese with systemd's words alongside, "运行中（active / running）",
+// so an engineer can compare it with systemctl status.
 func unitStateText(s UnitState) i18n.Text {
-	return i18n.T(s.ActiveState+" ("+s.SubState+")", s.ActiveState+"（"+s.SubState+"）")
+	zh := s.ActiveState + "（" + s.SubState + "）"
+	if word, ok := unitActiveStatesZH[s.ActiveState]; ok {
+		zh = word + "（" + s.ActiveState + " / " + s.SubState + "）"
+	}
+	return i18n.T(s.ActiveState+" ("+s.SubState+")", zh)
+}
+
+// bootStateZH says in Chinese whether a unit starts at boot, with systemd's
+// UnitFileState alongside: "开机自启（enabled）", "开机不启动（disabled）".
+func bootStateZH(state string) string {
+	switch {
+	case state == "":
+		return "开机启动状态未知"
+	case isEnabled(state):
+		return "开机自启（" + state + "）"
+	case state == "masked" || state == "masked-runtime":
+		return "已屏蔽（" + state + "）"
+	}
+	return "开机不启动（" + state + "）"
+}
+
+// unitActiveStatesZH names systemd's ActiveState values in Chinese; see
+// systemd's org.freedesktop.systemd1(5), "ActiveState".
+var unitActiveStatesZH = map[string]string{
+	"active":       "运行中",
+	"reloading":    "正在重新加载",
+	"inactive":     "未运行",
+	"failed":       "已失败",
+	"activating":   "正在启动",
+	"deactivating": "正在停止",
+	"maintenance":  "维护中",
+	"refreshing":   "正在刷新",
 }
 
 func orDash(s string) string {
