@@ -169,8 +169,9 @@ type Counts struct {
 	Failed      int `json:"failed"`
 	Skipped     int `json:"skipped"`
 	Unreachable int `json:"unreachable"`
-	// Ignored counts failed results that ignore_errors let pass; Failed
-	// leaves them out.
+	// Ignored counts the failed results that ignore_errors let pass. They
+	// are counted in Failed too, so that the counts still add up for a
+	// patrol that predates this field; the run's status leaves them out.
 	Ignored int `json:"ignored,omitempty"`
 	// Hosts is the number of distinct hosts with at least one result.
 	Hosts int `json:"hosts"`
@@ -178,7 +179,7 @@ type Counts struct {
 
 // Total returns the number of results counted.
 func (c Counts) Total() int {
-	return c.OK + c.Changed + c.Failed + c.Skipped + c.Unreachable + c.Ignored
+	return c.OK + c.Changed + c.Failed + c.Skipped + c.Unreachable
 }
 
 // End is the last line of a journal. A journal without one belongs to a run

@@ -167,10 +167,9 @@ func (w *Writer) count(r Record) {
 	case StatusChanged:
 		w.counts.Changed++
 	case StatusFailed:
+		w.counts.Failed++
 		if r.Ignored {
 			w.counts.Ignored++
-		} else {
-			w.counts.Failed++
 		}
 	case StatusSkipped:
 		w.counts.Skipped++
@@ -185,7 +184,7 @@ func (w *Writer) count(r Record) {
 
 func statusFromCounts(c Counts) RunStatus {
 	switch {
-	case c.Failed > 0:
+	case c.Failed > c.Ignored:
 		return RunFailed
 	case c.Unreachable > 0:
 		return RunUnreachable
