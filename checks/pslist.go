@@ -26,7 +26,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"golang.org/x/text/width"
+	"patrol/internal/textwidth"
 )
 
 // psListField is one "Name : Value" property of a record.
@@ -141,7 +141,7 @@ func (p *psListState) addField(lineNo, indent int, m []string) {
 
 	p.inRecord = true
 	p.indent = indent
-	p.valueColumn = displayWidth(m[0]) - displayWidth(value)
+	p.valueColumn = textwidth.String(m[0]) - textwidth.String(value)
 	p.lastLine = m[0]
 }
 
@@ -176,7 +176,7 @@ func (p *psListState) continueValue(line string, indent, consoleWidth int) {
 func consoleWidthOf(lines []string) int {
 	widest, count := 0, 0
 	for _, l := range lines {
-		switch w := displayWidth(l); {
+		switch w := textwidth.String(l); {
 		case w > widest:
 			widest, count = w, 1
 		case w == widest:
@@ -196,30 +196,12 @@ func brokenAtWidth(prev, next string, consoleWidth int) bool {
 	if consoleWidth == 0 {
 		return false
 	}
-	w := displayWidth(prev)
+	w := textwidth.String(prev)
 	if w >= consoleWidth {
 		return true
 	}
 	r, _ := utf8.DecodeRuneInString(next)
-	return w == consoleWidth-1 && runeWidth(r) == 2
-}
-
-// displayWidth counts the console columns of s: two for East Asian wide and
-// full-width characters, one for the others.
-func displayWidth(s string) int {
-	n := 0
-	for _, r := range s {
-		n += runeWidth(r)
-	}
-	return n
-}
-
-func runeWidth(r rune) int {
-	switch width.LookupRune(r).Kind() {
-	case width.EastAsianWide, width.EastAsianFullwidth:
-		return 2
-	}
-	return 1
+	return w == consoleWidth-1 && textwidth.Rune(r) == 2
 }
 
 // psListValue returns a record's property as one trimmed line: line breaks

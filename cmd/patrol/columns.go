@@ -5,12 +5,15 @@ import (
 	"io"
 	"strings"
 
-	"golang.org/x/text/width"
+	"patrol/internal/textwidth"
 )
 
 // printTable prints rows in columns aligned by display width, so that
 // Chinese text, two columns wide per character, lines up.
 func printTable(w io.Writer, rows [][]string) {
+	if len(rows) == 0 {
+		return
+	}
 	widths := make([]int, len(rows[0]))
 	for _, row := range rows {
 		for i, cell := range row {
@@ -35,18 +38,5 @@ func padRight(s string, n int) string {
 	return s + strings.Repeat(" ", max(0, n-displayWidth(s)))
 }
 
-// displayWidth returns the number of terminal columns s takes: two for each
-// East Asian wide or fullwidth character, such as a Chinese character or
-// a fullwidth colon, and one for every other character.
-func displayWidth(s string) int {
-	n := 0
-	for _, r := range s {
-		switch width.LookupRune(r).Kind() {
-		case width.EastAsianWide, width.EastAsianFullwidth:
-			n += 2
-		default:
-			n++
-		}
-	}
-	return n
-}
+// displayWidth returns the number of terminal columns s takes.
+func displayWidth(s string) int { return textwidth.String(s) }
