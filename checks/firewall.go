@@ -265,6 +265,14 @@ func firewallRemedy(osName string, sections map[string]section) i18n.Text {
 		return i18n.T(
 			"allow SSH in ufw (ufw allow OpenSSH), then enable it (ufw enable)",
 			"请先在 ufw 中放行 SSH（ufw allow OpenSSH），再启用 ufw（ufw enable）")
+	case osFamily(osName) == "redhat" && strings.HasSuffix(osName, "7") && stoppedUnit(sections[fwIptablesService]):
+		// systemctl is-active of systemd 219 (CentOS 7) prints "unknown" for
+		// a unit that is not installed; "inactive" for those came with
+		// systemd 230 (systemd pull request 2768). So "inactive" means
+		// iptables-services is there, and firewalld beside it would conflict.
+		return i18n.T(
+			"start the installed iptables service with its saved rules (/etc/sysconfig/iptables; systemctl enable --now iptables), or remove iptables-services and use firewalld",
+			"请启动已安装的 iptables 服务及其保存的规则（/etc/sysconfig/iptables；systemctl enable --now iptables），或卸载 iptables-services 改用 firewalld")
 	}
 
 	switch osFamily(osName) {
@@ -284,6 +292,13 @@ func firewallRemedy(osName string, sections map[string]section) i18n.Text {
 	return i18n.T(
 		"turn on the firewall the distribution ships: firewalld on CentOS and RHEL 7 or later, ufw or nftables on Debian and Ubuntu",
 		"请启用发行版自带的防火墙：CentOS、RHEL 7 及以上用 firewalld，Debian、Ubuntu 用 ufw 或 nftables")
+}
+
+// stoppedUnit reports whether systemctl is-active printed that a unit is
+// installed but not running.
+func stoppedUnit(s section) bool {
+	state := strings.TrimSpace(s.Output)
+	return state == "inactive" || state == "failed"
 }
 
 // osFamily sorts the inventory's os names by the firewall tools their

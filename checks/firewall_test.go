@@ -151,6 +151,16 @@ func TestFirewallAdviceByOS(t *testing.T) {
 		fwFirewalld: {"not running", 252}, fwIptablesService: {"inactive", 3},
 		fwIptables: {iptablesEmpty, 0}, fwNft: {"", 127}, fwUfw: {"", 127},
 	}
+	// CentOS 7's systemd 219 prints "unknown" for a unit that is not
+	// installed, and "inactive" for iptables-services installed but stopped.
+	centosBare := map[string]section{
+		fwFirewalld: {fmt.Sprintf(notFound, "firewall-cmd"), 127}, fwIptablesService: {"unknown", 3},
+		fwIptables: {iptablesEmpty, 0}, fwNft: {"", 127}, fwUfw: {"", 127},
+	}
+	centosIptablesStopped := map[string]section{
+		fwFirewalld: {fmt.Sprintf(notFound, "firewall-cmd"), 127}, fwIptablesService: {"inactive", 3},
+		fwIptables: {iptablesEmpty, 0}, fwNft: {"", 127}, fwUfw: {"", 127},
+	}
 	ubuntuUfwOff := map[string]section{
 		fwFirewalld: {"", 127}, fwIptablesService: {"inactive", 3},
 		fwIptables: {iptablesEmpty, 0}, fwNft: {"", 127}, fwUfw: {"Status: inactive", 0},
@@ -166,7 +176,8 @@ func TestFirewallAdviceByOS(t *testing.T) {
 		{"ubuntu without a firewall", debianBare, "ubuntu", "nftables", "firewalld"},
 		{"ubuntu with ufw off", ubuntuUfwOff, "ubuntu", "ufw enable", "firewalld"},
 		{"centos 7 with firewalld stopped", centosStopped, "centos7", "systemctl enable --now firewalld", "ufw"},
-		{"centos 7 without firewalld", debianBare, "centos7", "yum install firewalld", "ufw"},
+		{"centos 7 without firewalld", centosBare, "centos7", "yum install firewalld", "ufw"},
+		{"centos 7 with iptables-services stopped", centosIptablesStopped, "centos7", "systemctl enable --now iptables", "yum install firewalld"},
 		{"centos 6", debianBare, "centos6", "service iptables start", "firewalld"},
 	}
 	for _, tt := range tests {
