@@ -25,19 +25,14 @@ func runCopy(ctx context.Context, env *module.Env, args module.Args) (module.Res
 	}
 
 	if src == "" {
-		tmp, err := os.CreateTemp("", "patrol-content-*")
+		staged, err := stageContent(content)
 		if err != nil {
-			return module.Result{}, module.Failure(i18n.T("copy: stage content", "copy：暂存 content 失败"), err)
+			return module.Result{}, err
 		}
-		defer os.Remove(tmp.Name())
-		_, err = tmp.WriteString(content)
-		if cerr := tmp.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return module.Result{}, module.Failure(i18n.T("copy: stage content", "copy：暂存 content 失败"), err)
-		}
-		src = tmp.Name()
+		defer os.Remove(staged)
+		src = staged
+	} else if err := checkReadable(src); err != nil {
+		return module.Result{}, module.LocalFailure(i18n.T("copy: cannot read "+src, "copy：无法读取 "+src), src, err)
 	}
 
 	dest := args.String("dest")
@@ -75,8 +70,9 @@ func runFetch(ctx context.Context, env *module.Env, args module.Args) (module.Re
 		// A flat fetch into a folder keeps the file's name, as Ansible's does.
 		dest = filepath.Join(dest, name)
 	}
-	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
-		return module.Result{}, module.Failure(i18n.T("fetch: create "+filepath.Dir(dest), "fetch：创建 "+filepath.Dir(dest)+" 失败"), err)
+	dir := filepath.Dir(dest)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return module.Result{}, module.LocalFailure(i18n.T("fetch: creating folder "+dir+" failed", "fetch：创建文件夹 "+dir+" 失败"), dir, err)
 	}
 
 	res, err := env.Conn.Get(ctx, src, dest)
@@ -88,6 +84,37 @@ func runFetch(ctx context.Context, env *module.Env, args module.Args) (module.Re
 		Msg:     fmt.Sprintf("%s → %s, sha256 %s", src, dest, res.SHA256),
 		Data:    map[string]any{"dest": dest, "sha256": res.SHA256, "bytes": res.Bytes},
 	}, nil
+}
+
+// stageContent writes content to a temporary file on the machine running
+// patrol, for Put to send, and returns its name.
+func stageContent(content string) (string, error) {
+	dir := os.TempDir()
+	failed := i18n.T("copy: staging content in the temporary folder "+dir+" failed", "copy：在临时文件夹 "+dir+" 中暂存 content 失败")
+	tmp, err := os.CreateTemp(dir, "patrol-content-*")
+	if err != nil {
+		return "", module.LocalFailure(failed, dir, err)
+	}
+
+	_, err = tmp.WriteString(content)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return "", module.LocalFailure(failed, dir, err)
+	}
+	return tmp.Name(), nil
+}
+
+// checkReadable opens the file at path on the machine running patrol, so that
+// a missing or unreadable source fails before anything reaches the host.
+func checkReadable(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	return f.Close()
 }
 
 func isDir(path string) bool {
@@ -129,8 +156,8 @@ func remoteTempPath(ctx context.Context, env *module.Env) (string, error) {
 
 func runScript(ctx context.Context, env *module.Env, args module.Args) (module.Result, error) {
 	src := env.LocalPath(args.String("src"))
-	if _, err := os.Stat(src); err != nil {
-		return module.Result{}, module.Failure(i18n.T("script: cannot read "+src, "script：无法读取 "+src), err)
+	if err := checkReadable(src); err != nil {
+		return module.Result{}, module.LocalFailure(i18n.T("script: cannot read "+src, "script：无法读取 "+src), src, err)
 	}
 	shown := strings.TrimSpace(src + " " + strings.Join(args.Strings("args"), " "))
 	if env.CheckMode {

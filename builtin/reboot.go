@@ -60,7 +60,7 @@ func rebootSpec() *module.Spec {
 // wait forever on a session whose host vanished.
 func runReboot(ctx context.Context, env *module.Env, args module.Args) (module.Result, error) {
 	if env.CheckMode {
-		return withMessage(module.Result{Changed: true}, i18n.T("would reboot", "检查模式：将重启主机")), nil
+		return withMessage(module.Result{Changed: true}, i18n.T("check mode: would reboot the host", "检查模式：将重启主机")), nil
 	}
 	if env.Reconnect == nil {
 		return module.Result{}, module.Failure(i18n.T(

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"patrol/i18n"
 	"patrol/inventory"
 	"patrol/playbooks"
 	"patrol/runner"
@@ -256,8 +257,11 @@ func TestRebootCheckMode(t *testing.T) {
 
 	results := runPlay(t, host.dial(t), true, tasks)
 
-	if len(results) != 1 || results[0].Status != runner.StatusChanged || results[0].Result.Msg != "would reboot" {
-		t.Fatalf("results = %+v, want one changed result saying would reboot", results)
+	if len(results) != 1 || results[0].Status != runner.StatusChanged {
+		t.Fatalf("results = %+v, want one changed result", results)
+	}
+	if want := i18n.T("check mode: would reboot the host", "检查模式：将重启主机"); results[0].Result.Message != want || results[0].Result.Msg != want.EN {
+		t.Errorf("message = %+v, Msg = %q; want %+v in both languages", results[0].Result.Message, results[0].Result.Msg, want)
 	}
 	time.Sleep(1500 * time.Millisecond) // the reboot command would mark the host down after 1s
 	if _, err := os.Stat(filepath.Join(host.dir, "down")); err == nil {

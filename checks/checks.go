@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"patrol/i18n"
 	"patrol/module"
@@ -146,8 +147,19 @@ func probeFailedText(check, item string, what i18n.Text, out probeOutput, err er
 	}
 	return errorFinding(check, item, i18n.T(
 		fmt.Sprintf("%s failed with exit status %d: %s", what.EN, out.ExitCode, summarize(out.Stderr)),
-		fmt.Sprintf("%s 执行失败，退出码 %d，%s", what.ZH, out.ExitCode, stderrZH),
+		fmt.Sprintf("%s执行失败，退出码 %d，%s", spaceAfterLatin(what.ZH), out.ExitCode, stderrZH),
 	), outputEvidence(out))
+}
+
+// spaceAfterLatin returns s followed by a space when it ends in a Latin
+// letter, digit or sign, as Chinese text sets a command apart ("df -P 执行失败"),
+// and s alone when it ends in a Chinese character ("查询执行失败").
+func spaceAfterLatin(s string) string {
+	r, _ := utf8.DecodeLastRuneInString(s)
+	if r < utf8.RuneSelf {
+		return s + " "
+	}
+	return s
 }
 
 // errorText explains err for a finding's message: its cause in both

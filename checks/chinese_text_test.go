@@ -58,8 +58,12 @@ func TestProbeFailedTimeoutInChinese(t *testing.T) {
 
 	out := probeOutput{Stderr: []byte("df: /mnt/nfs: Stale file handle\n"), ExitCode: 1}
 	f = probeFailedText(diskCheck, "Win32_LogicalDisk", i18n.T("Win32_LogicalDisk query", "Win32_LogicalDisk 查询"), out, nil)
-	if f.Message.ZH != "Win32_LogicalDisk 查询 执行失败，退出码 1，错误输出见证据" {
+	if f.Message.ZH != "Win32_LogicalDisk 查询执行失败，退出码 1，错误输出见证据" {
 		t.Errorf("zh = %q", f.Message.ZH)
+	}
+	f = probeFailed(diskCheck, "df", "df -P", out, nil)
+	if f.Message.ZH != "df -P 执行失败，退出码 1，错误输出见证据" {
+		t.Errorf("command: zh = %q", f.Message.ZH)
 	}
 }
 

@@ -188,3 +188,44 @@ func TestHTTPConnectionRefused(t *testing.T) {
 		t.Errorf("findings = %+v, want one fail with no response", res.Findings)
 	}
 }
+
+// A web application that accepts the connection and never responds is not
+// reported as a host that is down.
+func TestHTTPServerNeverReplies(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan []net.Conn)
+	go func() {
+		var conns []net.Conn
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				done <- conns
+				return
+			}
+			conns = append(conns, conn)
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		for _, conn := range <-done {
+			conn.Close()
+		}
+	})
+	url := "http://" + ln.Addr().String() + "/"
+
+	res := runCheck(t, localEnv(t), httpCheck, module.Args{"url": url, "timeout": 300 * time.Millisecond})
+
+	if len(res.Findings) != 1 || res.Findings[0].Status != module.StatusFail {
+		t.Fatalf("findings = %+v, want one fail", res.Findings)
+	}
+	msg := res.Findings[0].Message
+	if strings.Contains(msg.ZH, "主机没有应答") || strings.Contains(msg.EN, "the host did not answer") {
+		t.Errorf("message = %+v says the host did not answer, but it accepted the connection", msg)
+	}
+	if !strings.Contains(msg.ZH, "请求超时") || !strings.Contains(msg.ZH, "应用") {
+		t.Errorf("zh = %q, want the request timeout and the application named", msg.ZH)
+	}
+}

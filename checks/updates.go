@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"strconv"
@@ -38,8 +39,10 @@ type updateReport struct {
 	// the repositories carry no errata (CentOS), so the number means nothing.
 	Security      int
 	SecurityKnown bool
-	// SecurityNote explains an unknown security status.
-	SecurityNote i18n.Text
+	// SecurityNote explains an unknown security status, and SecurityEvidence
+	// keeps the error output of a security query that failed.
+	SecurityNote     i18n.Text
+	SecurityEvidence []string
 	// CacheAge is the age of the package lists read (apt); zero when unknown.
 	CacheAge  time.Duration
 	CacheOnly bool
@@ -136,14 +139,34 @@ func probeYum(ctx context.Context, env *module.Env, manager string, centos, cach
 	}
 	secOut, err := runScript(ctx, env, secCmd)
 	if err != nil || (secOut.ExitCode != 0 && secOut.ExitCode != 100) {
-		report.SecurityNote = i18n.T(
-			fmt.Sprintf("%s --security check-update failed: %s", manager, summarize(secOut.Stderr)),
-			fmt.Sprintf("%s --security check-update 执行失败，安全更新数量未知", manager),
-		)
+		report.SecurityNote, report.SecurityEvidence = securityQueryFailed(manager, secOut, err)
 		return report, nil
 	}
 	report.Security, report.SecurityKnown = yumSecurityCount(secOut)
 	return report, nil
+}
+
+// securityQueryFailed explains a `--security check-update` that could not run
+// or exited with an error status, and returns its error as evidence. Both
+// languages give the same facts and leave the host's words to the evidence.
+func securityQueryFailed(manager string, out probeOutput, err error) (i18n.Text, []string) {
+	cmd := manager + " --security check-update"
+	if err != nil {
+		cause := errorText(err)
+		return i18n.T(
+			fmt.Sprintf("could not run %s: %s; the number of security updates is unknown", cmd, cause.EN),
+			fmt.Sprintf("无法执行 %s：%s；安全更新数量未知", cmd, cause.ZH),
+		), []string{err.Error()}
+	}
+
+	output := i18n.T("error output in the evidence", "错误输出见证据")
+	if len(bytes.TrimSpace(out.Stderr)) == 0 {
+		output = i18n.T("no error output", "没有错误输出")
+	}
+	return i18n.T(
+		fmt.Sprintf("%s failed with exit status %d, so the number of security updates is unknown (%s)", cmd, out.ExitCode, output.EN),
+		fmt.Sprintf("%s 执行失败，退出码 %d，安全更新数量未知（%s）", cmd, out.ExitCode, output.ZH),
+	), outputEvidence(out)
 }
 
 // centosSecurityNote explains why CentOS never gets a security count: its
@@ -298,6 +321,7 @@ func securityFinding(r updateReport, pending int, t Threshold) module.Finding {
 				fmt.Sprintf("未知（共 %d 个更新待安装）", pending),
 			)
 			f.Message = r.SecurityNote
+			f.Evidence = r.SecurityEvidence
 		}
 		return f
 	}

@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -211,5 +212,40 @@ func TestUpdatesEvidenceKeepsEveryPackage(t *testing.T) {
 		if strings.Contains(line, "more") {
 			t.Errorf("evidence line %q is a truncation note; the report adds its own in its language", line)
 		}
+	}
+}
+
+// A failed `yum --security check-update` leaves the security count unknown,
+// which both languages state alike, and keeps yum's error as evidence.
+func TestYumSecurityQueryFailed(t *testing.T) {
+	pending := ParseYumCheckUpdate(readTestdata(t, "constructed-yum-check-update-q.txt"))
+	out := probeOutput{
+		Stderr:   []byte("Error: Cannot retrieve repository metadata (repomd.xml) for repository: base. Please verify its path and try again\n"),
+		ExitCode: 1,
+	}
+	note, evidence := securityQueryFailed("yum", out, nil)
+	report := updateReport{Manager: "yum", Packages: pending, SecurityNote: note, SecurityEvidence: evidence}
+
+	f := evaluateUpdates(report, countThreshold(1, 0), countThreshold(1, 0))[1]
+
+	if f.Status != module.StatusWarn {
+		t.Errorf("status = %s, want warn for an unknown security count", f.Status)
+	}
+	if want := "yum --security check-update 执行失败，退出码 1，安全更新数量未知（错误输出见证据）"; f.Message.ZH != want {
+		t.Errorf("zh = %q, want %q", f.Message.ZH, want)
+	}
+	if want := "yum --security check-update failed with exit status 1, so the number of security updates is unknown (error output in the evidence)"; f.Message.EN != want {
+		t.Errorf("en = %q, want %q", f.Message.EN, want)
+	}
+	if len(f.Evidence) != 1 || !strings.Contains(f.Evidence[0], "Cannot retrieve repository metadata") {
+		t.Errorf("evidence = %q, want yum's error output", f.Evidence)
+	}
+
+	note, evidence = securityQueryFailed("yum", probeOutput{}, errors.New(`run "yum --security check-update": host web1: command timed out (the command was stopped)`))
+	if want := "无法执行 yum --security check-update：命令超过时限，已被终止；安全更新数量未知"; note.ZH != want {
+		t.Errorf("transport error: zh = %q, want %q", note.ZH, want)
+	}
+	if len(evidence) != 1 || !strings.Contains(evidence[0], "command timed out") {
+		t.Errorf("transport error: evidence = %q", evidence)
 	}
 }

@@ -504,11 +504,18 @@ func TestFromJournalFailedTaskMessage(t *testing.T) {
 		// An older journal: a connection error in English only.
 		{Host: "hotel-web", Task: "upload", Module: "copy", Status: journal.StatusFailed,
 			Msg: "copy to /tmp/x: dial tcp 10.10.1.21:22: connect: connection refused"},
+		// An older journal: a task timeout in English only, as patrol 0.x
+		// recorded `command: sleep 5` with `timeout: 1s` on the local machine.
+		{Host: "hotel-web", Task: "slow job", Module: "command", Status: journal.StatusFailed, RC: -1,
+			Msg: "task timed out after 1s; raise the task's timeout if the work needs longer: process group killed: command timed out (context deadline exceeded)"},
+		// An older journal: a module's own error that ends like a lost link.
+		{Host: "hotel-web", Task: "reboot", Module: "reboot", Status: journal.StatusFailed,
+			Msg: "read the boot identity before the reboot: boot identity command printed neither boot_id nor boot_time: unexpected EOF"},
 	}
 	in := FromJournal(journal.Header{RunID: "r1"}, records, nil, nil, nil)
 	items := in.Hosts[0].Items
-	if len(items) != 3 {
-		t.Fatalf("items = %d, want 3", len(items))
+	if len(items) != 5 {
+		t.Fatalf("items = %d, want 5", len(items))
 	}
 
 	if got := items[0].Message.ZH; got != "任务执行失败：命令退出码为 1，不在允许的退出码 ok_codes [0] 之中" {
@@ -525,6 +532,12 @@ func TestFromJournalFailedTaskMessage(t *testing.T) {
 	}
 	if got := items[2].Message.ZH; !strings.Contains(got, "连接被拒绝") {
 		t.Errorf("old connection error: zh %q", got)
+	}
+	if got := items[3].Message.ZH; got != "任务执行失败：任务超过时限，已终止；如确需更长时间，请调大该任务的 timeout" {
+		t.Errorf("old task timeout: zh %q", got)
+	}
+	if got := items[4].Message.ZH; got != "任务执行失败：错误信息见证据" {
+		t.Errorf("old module error: zh %q, want the evidence pointed to", got)
 	}
 }
 

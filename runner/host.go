@@ -212,8 +212,8 @@ func (r *run) setNames(tr *TaskResult, play, task i18n.Text) {
 }
 
 // callModule runs the module under the task's timeout. When that timeout ends
-// the module, the returned error names the task timeout and wraps whatever
-// error the module or its transport returned.
+// the module, the returned *module.Error names the task timeout in both
+// languages and wraps whatever error the module or its transport returned.
 func callModule(ctx context.Context, task *playbooks.Task, env *module.Env, args module.Args) (module.Result, error) {
 	if task.Timeout <= 0 {
 		return task.Spec.Run(ctx, env, args)
@@ -228,7 +228,9 @@ func callModule(ctx context.Context, task *playbooks.Task, env *module.Env, args
 	if err == nil {
 		err = transport.ErrTimeout
 	}
-	return res, fmt.Errorf("task timed out after %s; raise the task's timeout if the work needs longer: %w", task.Timeout, err)
+	return res, module.ExplainedFailure(i18n.T(
+		fmt.Sprintf("task timed out after %s; raise the task's timeout if the work needs longer", task.Timeout),
+		fmt.Sprintf("任务超过时限 %s，已终止；如确需更长时间，请调大该任务的 timeout", task.Timeout)), err)
 }
 
 // errTaskTimeout is the cause of a context ended by a task's timeout, so that

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"patrol/inventory"
+	"patrol/module"
 	"patrol/playbooks"
 	"patrol/transport"
 )
@@ -494,6 +496,12 @@ func TestTaskTimeoutKillsCommand(t *testing.T) {
 	}
 	if err := results[0].Err; !strings.Contains(err, "timed out after 1s") {
 		t.Errorf("Err = %q, want it to say the task timed out after 1s", err)
+	}
+	var moduleErr *module.Error
+	if !errors.As(results[0].Error, &moduleErr) {
+		t.Errorf("Error = %#v, want a *module.Error with a bilingual message", results[0].Error)
+	} else if got := moduleErr.Message().ZH; got != "任务超过时限 1s，已终止；如确需更长时间，请调大该任务的 timeout" {
+		t.Errorf("Chinese message = %q", got)
 	}
 	if elapsed > 20*time.Second {
 		t.Errorf("run took %s: the 30s sleep was waited for", elapsed)

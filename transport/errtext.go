@@ -64,9 +64,14 @@ func unreachableText(reason string, err error) i18n.Text {
 			"the host answered, but patrol and the host could not agree on how to talk (SSH algorithms or WinRM settings); check the host's SSH or WinRM configuration against the error in the evidence",
 			"主机有应答，但 patrol 与主机无法协商通信方式（SSH 算法或 WinRM 设置）；请对照证据中的原始错误检查主机的 SSH 或 WinRM 配置")
 	case "timeout":
-		return causeTexts[causeTimeout]
+		// The transport timed out, but a timeout after the host accepted
+		// the connection (an SSH handshake, a WinRM reply) needs other advice.
+		if c := classify(err, true); c == causeResponseTimeout || c == causeNoResponse {
+			return causeTexts[c]
+		}
+		return causeTexts[causeConnectTimeout]
 	}
-	if text, ok := causeTexts[classify(err)]; ok {
+	if text, ok := causeTexts[classify(err, true)]; ok {
 		return text
 	}
 	return i18n.T(
@@ -75,22 +80,20 @@ func unreachableText(reason string, err error) i18n.Text {
 }
 
 // DescribeError names the cause of a failed connection, command or file
-// operation in both languages, with what to check next: an error with its
-// own bilingual message, a command timeout, a refused or timed-out
-// connection, no route, an unknown host name, a lost connection, a rejected
-// certificate, permission denied, a missing file or a full disk. It reports
-// false for other errors, which only the system's own text explains.
+// operation on a host in both languages, with what to check next. It covers
+// errors with their own bilingual message, task and command timeouts,
+// refused and timed-out connections, servers that accepted the connection
+// but did not respond, no route, unknown host names, lost connections,
+// rejected certificates, permission denied, missing files and full disks.
+// It reports false for other errors, which only the system's own text
+// explains. Its advice is for the host and the network to it, so failures
+// on the machine running patrol need other words (module.LocalFailure).
 func DescribeError(err error) (i18n.Text, bool) {
 	var m messenger
 	if errors.As(err, &m) {
 		return m.Message(), true
 	}
-	if errors.Is(err, ErrTimeout) {
-		return i18n.T(
-			"the command ran longer than its time limit and was stopped",
-			"命令超过时限，已被终止"), true
-	}
-	text, ok := causeTexts[classify(err)]
+	text, ok := causeTexts[classify(err, false)]
 	return text, ok
 }
 
@@ -99,8 +102,12 @@ type cause int
 
 const (
 	causeOther cause = iota
+	causeTaskTimeout
+	causeCommandTimeout
 	causeRefused
-	causeTimeout
+	causeConnectTimeout
+	causeResponseTimeout
+	causeNoResponse
 	causeNoRoute
 	causeNoSuchHost
 	causeLost
@@ -111,12 +118,26 @@ const (
 )
 
 var causeTexts = map[cause]i18n.Text{
+	causeTaskTimeout: i18n.T(
+		"the task ran longer than its timeout and was stopped; raise the task's timeout if the work needs longer",
+		"任务超过时限，已终止；如确需更长时间，请调大该任务的 timeout"),
+	causeCommandTimeout: i18n.T(
+		"the command ran longer than its time limit and was stopped",
+		"命令超过时限，已被终止"),
 	causeRefused: i18n.T(
 		"the connection was refused: no service listens on that port, or a firewall rejects the connection; check that the service runs on the host and that the port is right",
 		"连接被拒绝：该端口上没有服务在监听，或防火墙拒绝了连接；请检查主机上的服务是否在运行、端口是否正确"),
-	causeTimeout: i18n.T(
+	causeConnectTimeout: i18n.T(
 		"the connection timed out: the host did not answer; check that the host is running, that the address is right and that no firewall drops the traffic",
 		"连接超时：主机没有应答；请检查主机是否开机、地址是否正确、防火墙是否放行"),
+	causeResponseTimeout: i18n.T(
+		"the server accepted the connection but did not respond in time; check that the service on the host (the application, sshd or WinRM) runs and is not overloaded",
+		"服务器接受了连接，但没有及时响应；请检查主机上的服务（应用、sshd 或 WinRM）是否在运行、是否负载过高"),
+	// An HTTP client's own timeout ends a slow connect and a slow reply
+	// with the same error text, so this text names both.
+	causeNoResponse: i18n.T(
+		"the request timed out without a response: the server did not accept the connection or did not answer in time; if the host is reachable, check the application behind the address and its load",
+		"请求超时，没有收到响应：服务器没有接受连接，或没有及时应答；如果主机能连通，请检查该地址背后的应用及其负载"),
 	causeNoRoute: i18n.T(
 		"there is no route to the host: check the address and the network path (links, routes, VPN) to the host",
 		"没有到主机的路由：请检查地址以及到主机的网络（线路、路由、VPN）"),
@@ -130,8 +151,8 @@ var causeTexts = map[cause]i18n.Text{
 		"the server's TLS certificate failed verification: it is expired, not yet valid, issued for another name or signed by an untrusted CA; renew the certificate or trust its CA",
 		"服务器的 TLS 证书未通过验证：证书已过期、尚未生效、签发给其他名称或由不受信任的 CA 签发；请更新证书或信任其 CA"),
 	causePermission: i18n.T(
-		"permission denied: the user may not do this; run with become, or grant the user the right",
-		"权限不足：该用户无权执行此操作；请使用 become（sudo）运行，或为该用户授权"),
+		"permission denied: the user may not do this on the host; run with become, or grant the user the right",
+		"权限不足：该用户在主机上无权执行此操作；请使用 become（sudo）运行，或为该用户授权"),
 	causeNotExist: i18n.T(
 		"the file or directory does not exist; check the path",
 		"文件或目录不存在；请检查路径"),
@@ -140,17 +161,22 @@ var causeTexts = map[cause]i18n.Text{
 		"设备空间不足；请清理文件系统后重新运行"),
 }
 
-// classify sorts err by the system error it wraps, then, for errors that
-// reached here as text only (older journals, messages of other libraries),
-// by the wording Go and the operating systems use for those errors.
-func classify(err error) cause {
+// classify sorts err by the system error it wraps. Errors that reached here
+// as text only (older journals, messages of other libraries) are sorted by
+// the wording Go and the operating systems use for those errors.
+// connection is true when err is known to be a failed connection, so that
+// its text needs no further sign of one.
+func classify(err error, connection bool) cause {
 	if err == nil {
 		return causeOther
 	}
-	var netErr net.Error
+	var opErr *net.OpError
 	var dnsErr *net.DNSError
 	var certErr *tls.CertificateVerificationError
+	isOpErr := errors.As(err, &opErr)
 	switch {
+	case errors.Is(err, ErrTimeout):
+		return causeCommandTimeout
 	case errors.As(err, &certErr):
 		return causeCertificate
 	case errors.Is(err, syscall.ECONNREFUSED):
@@ -159,10 +185,8 @@ func classify(err error) cause {
 		return causeNoRoute
 	case errors.As(err, &dnsErr) && dnsErr.IsNotFound:
 		return causeNoSuchHost
-	case errors.As(err, &netErr) && netErr.Timeout(), errors.Is(err, syscall.ETIMEDOUT):
-		return causeTimeout
-	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return causeLost
+	case isOpErr && opErr.Op == "dial" && (opErr.Timeout() || errors.Is(err, syscall.ETIMEDOUT)):
+		return causeConnectTimeout
 	case errors.Is(err, fs.ErrPermission):
 		return causePermission
 	case errors.Is(err, fs.ErrNotExist):
@@ -170,35 +194,99 @@ func classify(err error) cause {
 	case errors.Is(err, syscall.ENOSPC):
 		return causeNoSpace
 	}
-	return classifyText(err.Error())
+
+	// An end of file or a reset is a lost link only on a network connection:
+	// the same errors come from local pipes and truncated files.
+	text := strings.ToLower(err.Error())
+	connection = connection || isOpErr || looksLikeConnection(text)
+	lost := errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+	if connection && lost {
+		return causeLost
+	}
+	return classifyText(text, connection)
 }
 
-// causeWords are the phrases of system errors by cause, in the order they are
-// tried, in lower case: Go's net and syscall texts on Linux, and the Windows
-// socket texts.
+// connectionWords are signs that an error's text is that of a network
+// connection: Go's net, net/http and x/crypto/ssh prefixes, sshconn's
+// handshake error and the Windows socket calls.
+var connectionWords = []string{
+	"dial ", "read tcp", "write tcp", "connect:", "connectex:", "lookup ",
+	"wsarecv", "wsasend", "ssh:", "ssh handshake", "net/http:", `"http://`, `"https://`,
+}
+
+func looksLikeConnection(lower string) bool {
+	return containsAny(lower, connectionWords...)
+}
+
+// causeWords are the phrases of errors by cause, in the order they are
+// tried, in lower case: patrol's own timeouts, Go's net, crypto/x509 and
+// syscall texts on Linux, and the Windows texts. Network phrases count
+// only in the text of a connection error, because the same words turn up
+// in task output ("eof", "deadline exceeded").
 var causeWords = []struct {
-	cause cause
-	words []string
+	cause   cause
+	network bool
+	words   []string
 }{
-	{causeRefused, []string{"connection refused", "actively refused"}},
-	{causeNoRoute, []string{"no route to host", "network is unreachable", "host is unreachable"}},
-	{causeNoSuchHost, []string{"no such host"}},
-	{causeTimeout, []string{"i/o timeout", "timed out", "deadline exceeded", "did not properly respond"}},
-	{causeCertificate, []string{"x509:"}},
-	{causeLost, []string{"connection reset", "broken pipe", "forcibly closed", "connection lost", ": eof", "unexpected eof"}},
-	{causePermission, []string{"permission denied", "access is denied"}},
-	{causeNotExist, []string{"no such file or directory", "cannot find the file", "cannot find the path"}},
-	{causeNoSpace, []string{"no space left on device", "not enough space"}},
+	// The runner's "task timed out" wraps the transport's "command timed out".
+	{causeTaskTimeout, false, []string{"task timed out"}},
+	{causeCommandTimeout, false, []string{"command timed out"}},
+	{causeCertificate, false, []string{
+		"tls: failed to verify certificate", "x509: certificate signed by unknown authority",
+		"x509: certificate has expired", "x509: certificate is valid for", "x509: certificate is not valid",
+		"x509: cannot validate certificate", "x509: certificate is not authorized"}},
+	{causeRefused, true, []string{"connection refused", "actively refused"}},
+	{causeNoRoute, true, []string{"no route to host", "network is unreachable", "host is unreachable"}},
+	{causeNoSuchHost, true, []string{"no such host"}},
+	// A timeout of an established connection means the link went away.
+	{causeLost, true, []string{"connection reset", "broken pipe", "forcibly closed", "connection lost",
+		": eof", "unexpected eof", "read: connection timed out", "write: connection timed out"}},
+	{causePermission, false, []string{"permission denied", "access is denied"}},
+	{causeNotExist, false, []string{"no such file or directory", "cannot find the file", "cannot find the path"}},
+	{causeNoSpace, false, []string{"no space left on device", "not enough space"}},
 }
 
-func classifyText(text string) cause {
-	lower := strings.ToLower(text)
+func classifyText(lower string, connection bool) cause {
 	for _, c := range causeWords {
-		for _, w := range c.words {
-			if strings.Contains(lower, w) {
-				return c.cause
-			}
+		if c.network && !connection {
+			continue
+		}
+		if containsAny(lower, c.words...) {
+			return c.cause
 		}
 	}
+	if connection {
+		return timeoutCause(lower)
+	}
 	return causeOther
+}
+
+// timeoutCause sorts a timeout by the text of a connection error: one while
+// connecting, one after the server accepted the connection, or an HTTP
+// client timeout, which can be either.
+func timeoutCause(lower string) cause {
+	if !containsAny(lower, "i/o timeout", "timed out", "deadline exceeded", "did not properly respond", "timeout awaiting", "handshake timeout") {
+		return causeOther
+	}
+	switch {
+	case containsAny(lower, "dial ", "connect:", "connectex:"):
+		return causeConnectTimeout
+	case strings.Contains(lower, "handshake"):
+		// An SSH or TLS handshake starts once the server accepted the connection.
+		return causeResponseTimeout
+	case containsAny(lower, "client.timeout exceeded", "context deadline exceeded"):
+		// net/http gives these for a slow connect as well as a slow reply.
+		return causeNoResponse
+	}
+	return causeResponseTimeout
+}
+
+func containsAny(s string, words ...string) bool {
+	for _, w := range words {
+		if strings.Contains(s, w) {
+			return true
+		}
+	}
+	return false
 }

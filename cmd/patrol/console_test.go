@@ -45,7 +45,7 @@ func TestIgnoredFailureInRun(t *testing.T) {
 	}
 
 	zh := runPatrol(t, home, dir, "run", book, "--lang", "zh")
-	if !regexp.MustCompile(`(?m)^失败 +\S+ \| may fail: .*（已忽略）$`).MatchString(zh.stdout) {
+	if !regexp.MustCompile(`(?m)^失败 +\S+ \| may fail：.*（已忽略）$`).MatchString(zh.stdout) {
 		t.Errorf("Chinese stdout does not mark the failure ignored:\n%s", zh.stdout)
 	}
 	if !strings.Contains(zh.stdout, " 成功=0 已变更=1 失败=0 跳过=0 无法连接=0 已忽略=1\n") {

@@ -99,6 +99,23 @@ func localize(err error, lang i18n.Lang) string {
 	return err.Error()
 }
 
+// localizeTaskError is localize for the error of a task on a host: an error
+// without a message of its own gets the cause that transport.DescribeError
+// names, with the system's error in brackets. patrol's own commands call
+// localize instead, because their errors happen on the machine running
+// patrol and this advice is for the host.
+func localizeTaskError(err error, lang i18n.Lang) string {
+	var l localized
+	var m messenger
+	if errors.As(err, &l) || errors.As(err, &m) {
+		return localize(err, lang)
+	}
+	if text, ok := transport.DescribeError(err); ok {
+		return withCause(text.In(lang), err, lang)
+	}
+	return err.Error()
+}
+
 // withCause follows a message with the system's error in brackets.
 func withCause(message string, cause error, lang i18n.Lang) string {
 	if lang == i18n.ZH {
@@ -107,9 +124,11 @@ func withCause(message string, cause error, lang i18n.Lang) string {
 	return message + " (" + cause.Error() + ")"
 }
 
-// errorMessage returns err's message in both languages for the journal, or
-// the zero Text when err carries none. It finds the message as localize
-// does, but leaves out the system error, which the journal keeps in Msg.
+// errorMessage returns the message of a task's error in both languages for
+// the journal, or the zero Text when err carries none and
+// transport.DescribeError cannot name its cause. It finds the message as
+// localizeTaskError does, but leaves out the system error, which the
+// journal keeps in Msg.
 func errorMessage(err error) i18n.Text {
 	if err == nil {
 		return i18n.Text{}
@@ -121,6 +140,9 @@ func errorMessage(err error) i18n.Text {
 	var m messenger
 	if errors.As(err, &m) {
 		return m.Message()
+	}
+	if text, ok := transport.DescribeError(err); ok {
+		return text
 	}
 	return i18n.Text{}
 }

@@ -65,15 +65,16 @@ func (a *app) printResult(tr runner.TaskResult) {
 		return
 	}
 	fmt.Fprintf(a.stdout, "%s %s | %s", padRight(statusLabel(tr.Status, a), statusWidth), tr.Host, tr.Task)
+	colon := a.tr(": ", "：")
 	switch {
 	case tr.Error != nil:
-		fmt.Fprintf(a.stdout, ": %s", localize(tr.Error, a.lang))
+		fmt.Fprint(a.stdout, colon, localizeTaskError(tr.Error, a.lang))
 	case tr.Err != "":
-		fmt.Fprintf(a.stdout, ": %s", tr.Err)
+		fmt.Fprint(a.stdout, colon, tr.Err)
 	case !tr.Result.Message.IsZero():
-		fmt.Fprintf(a.stdout, ": %s", tr.Result.Message.In(a.lang))
+		fmt.Fprint(a.stdout, colon, tr.Result.Message.In(a.lang))
 	case tr.Result.Msg != "":
-		fmt.Fprintf(a.stdout, ": %s", tr.Result.Msg)
+		fmt.Fprint(a.stdout, colon, tr.Result.Msg)
 	}
 	if tr.Ignored {
 		// Ansible ends an ignored failure with "...ignoring".

@@ -78,7 +78,7 @@ func TestIgnoredFailureMarked(t *testing.T) {
 		want string
 	}{
 		{i18n.EN, "FAILED      seal-app-1 | may fail: exit code 1 ...ignoring\n"},
-		{i18n.ZH, "失败        seal-app-1 | may fail: exit code 1（已忽略）\n"},
+		{i18n.ZH, "失败        seal-app-1 | may fail：exit code 1（已忽略）\n"},
 	} {
 		var out bytes.Buffer
 		a := &app{lang: tc.lang, stdout: &out}

@@ -41,7 +41,9 @@ func consoleTaskNames(stdout string) []string {
 		if !ok {
 			continue
 		}
+		// The task name ends at ": " in English and at "：" in Chinese.
 		task, _, _ := strings.Cut(rest, ": ")
+		task, _, _ = strings.Cut(task, "：")
 		names = append(names, task)
 	}
 	return names
