@@ -127,10 +127,10 @@ func (a *app) queryPlans(ctx context.Context, inv *inventory.Inventory, hosts []
 			} else if code == exitOK {
 				code = exitFailed
 			}
-			fmt.Fprintf(a.stderr, "%s: %s: %s\n", msgError.In(a.lang), h.Name, localize(err, a.lang))
+			fmt.Fprintf(a.stderr, "%s: %s: %s\n", msgError.In(a.lang), h.Name, localizeTaskError(err, a.lang))
 		}
 		if err := q.Warnings[h.Name]; err != nil {
-			fmt.Fprintf(a.stderr, "%s: %s: %s\n", a.tr("warning", "警告"), h.Name, localize(err, a.lang))
+			fmt.Fprintf(a.stderr, "%s: %s: %s\n", a.tr("warning", "警告"), h.Name, localizeTaskError(err, a.lang))
 		}
 	}
 	if ctx.Err() != nil {
