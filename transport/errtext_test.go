@@ -17,21 +17,15 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"patrol/i18n"
+	"patrol/internal/loopback"
 )
 
 // refusedError dials a loopback port that nothing listens on any more.
 func refusedError(t *testing.T) error {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	conn, err := net.Dial("tcp", addr)
-	if err == nil {
-		conn.Close()
-		t.Skipf("%s accepted a connection after its listener closed", addr)
+	err, setupErr := loopback.RefusedDial()
+	if setupErr != nil {
+		t.Skip(setupErr)
 	}
 	return err
 }

@@ -4,27 +4,20 @@ import (
 	"bytes"
 	"fmt"
 	"io/fs"
-	"net"
 	"strings"
 	"syscall"
 	"testing"
 
 	"patrol/i18n"
+	"patrol/internal/loopback"
 )
 
 // refusedDial dials a loopback port that nothing listens on any more.
 func refusedDial(t *testing.T) error {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	conn, err := net.Dial("tcp", addr)
-	if err == nil {
-		conn.Close()
-		t.Skipf("%s accepted a connection after its listener closed", addr)
+	err, setupErr := loopback.RefusedDial()
+	if setupErr != nil {
+		t.Skip(setupErr)
 	}
 	return err
 }
