@@ -441,7 +441,7 @@ func (pr *patchRun) startServices(ctx context.Context) (StepStatus, i18n.Text, s
 // restartServices starts the services the patch stopped, after a failure.
 // Failures are recorded but change nothing else: the patch already failed.
 // The services start even after the run was interrupted, because the state
-// they serve is settled by then; each start still has its own timeout.
+// they serve is settled by then. Each start still has its own timeout.
 func (pr *patchRun) restartServices(ctx context.Context) {
 	if len(pr.stopped) > 0 {
 		pr.run(context.WithoutCancel(ctx), StepStartServices, pr.startServices)

@@ -69,9 +69,9 @@ type Inspection struct {
 	// Patches is the patch compliance of the hosts, present when the run was
 	// given a patch catalog.
 	Patches *PatchCompliance `json:"patch_compliance,omitempty"`
-	// PeriodStart is where the patch rows of a monthly report begin: the
-	// start of the previous monthly inspection that had patch rows. When it
-	// is zero, the renderers use one month before StartedAt and set it.
+	// PeriodStart is the first moment a monthly report's patch rows cover:
+	// the start of the previous monthly inspection that had patch rows. When
+	// it is zero, the renderers use one month before StartedAt and set it.
 	PeriodStart time.Time `json:"period_start,omitzero"`
 	// Summary is computed from Hosts by Write and the renderers; any value the
 	// caller sets is replaced.
