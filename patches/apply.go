@@ -45,9 +45,10 @@ type ApplyOptions struct {
 	// Owner is the owner line of the run's host locks; see LockOwner.
 	Owner string
 	// Unfinished is where the newest unfinished apply run stopped (see
-	// PreviousStops). A patch that run installed on a host but did not
-	// finish checking is checked again instead of skipped as installed, and
-	// production waits for those checks on the staging host.
+	// PreviousStops) and the patches whose newest result failed (see
+	// FailedPatches). Such a patch that a host has is checked again instead
+	// of skipped as installed, and production waits for those checks on
+	// the staging host.
 	Unfinished []Stop
 	// OnStep receives every step record, one call at a time.
 	OnStep func(StepEvent)

@@ -28,8 +28,8 @@ const (
 	// StateUnknown means the host's installed list could not be read.
 	StateUnknown State = "unknown"
 	// StateUnchecked means the host has the patch, but the apply run that
-	// installed it stopped before it verified and post-checked it. Only
-	// Apply sets it, from ApplyOptions.Unfinished.
+	// installed it stopped before its checks passed, or they failed and the
+	// patch stayed. Only Apply sets it, from ApplyOptions.Unfinished.
 	StateUnchecked State = "unchecked"
 )
 

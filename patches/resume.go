@@ -131,6 +131,48 @@ func Stops(h journal.Header, records []journal.Record, end *journal.End) []Stop 
 	return stops
 }
 
+// FailedPatches returns, for each host and patch whose newest result in the
+// apply journals in dir is a failure, a Stop at StepPatch with Installing
+// set. Apply then checks such a patch again where the host has it, instead
+// of taking it as installed and tested: a patch that failed its checks and
+// was not rolled back (rollback: none, a failed rollback) stays on the host,
+// and production must not get it from a staging host where it failed.
+func FailedPatches(dir string) ([]Stop, error) {
+	paths, err := journal.List(dir)
+	if err != nil {
+		return nil, err
+	}
+	type hostPatch struct{ host, patch string }
+	newest := map[hostPatch]Stop{}
+	failed := map[hostPatch]bool{}
+	var order []hostPatch
+	for _, path := range paths {
+		h, records, _, err := journal.Read(path)
+		if err != nil || !IsApplyRun(h) {
+			continue
+		}
+		for _, rec := range records {
+			if rec.Module != JournalModule || Step(rec.Task) != StepPatch || rec.Play == "" {
+				continue
+			}
+			key := hostPatch{rec.Host, rec.Play}
+			if _, seen := newest[key]; !seen {
+				order = append(order, key)
+			}
+			newest[key] = Stop{RunID: h.RunID, Host: rec.Host, Patch: rec.Play, Step: StepPatch, Installing: true}
+			failed[key] = rec.Status == journal.StatusFailed
+		}
+	}
+
+	var stops []Stop
+	for _, key := range order {
+		if failed[key] {
+			stops = append(stops, newest[key])
+		}
+	}
+	return stops, nil
+}
+
 // undoStep returns the step that follows step while a failed patch is
 // undone.
 func undoStep(step Step) Step {

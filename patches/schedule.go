@@ -169,8 +169,8 @@ func productionWork(in ScheduleInput, h *inventory.Host, hp HostPlan, plans map[
 			w.Items = append(w.Items, item)
 		case state == StateUnchecked:
 			refused = append(refused, Refusal{Host: h.Name, Patch: it.Patch, Text: msg(
-				"patch %s is not installed on %s: the staging host %s of system %s has it, but the apply run that installed it stopped before checking it; add %[3]s to --limit so this run checks it there first",
-				"补丁 %s 未安装到 %s：系统 %[4]s 的测试主机 %[3]s 已安装该补丁，但安装它的运行在检查前中断；请把 %[3]s 加入 --limit，让本次运行先在其上完成检查", it.Patch, h.Name, staging.Name, h.System)})
+				"patch %s is not installed on %s: the staging host %s of system %s has it, but its checks there have not passed (the run that installed it was interrupted or they failed); add %[3]s to --limit so this run checks it there first",
+				"补丁 %s 未安装到 %s：系统 %[4]s 的测试主机 %[3]s 已安装该补丁，但尚未在其上通过检查（安装它的运行中断或检查失败）；请把 %[3]s 加入 --limit，让本次运行先在其上完成检查", it.Patch, h.Name, staging.Name, h.System)})
 		case state == StateMissing:
 			refused = append(refused, Refusal{Host: h.Name, Patch: it.Patch, Text: msg(
 				"patch %s is not installed on %s: it is not yet on the staging host %s of system %s, which --limit leaves out; add %[3]s to --limit so it gets the patch first",

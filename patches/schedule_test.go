@@ -172,7 +172,7 @@ func TestBuildScheduleGatesOnStaging(t *testing.T) {
 			t.Errorf("production %v, want hotel-1 after the staging host's checks", batchNames(s.Production))
 		}
 		s = BuildSchedule(ScheduleInput{Catalog: cat, Plans: unchecked, Hosts: byName, Selected: map[string]bool{"hotel-1": true}, StagingBySystem: StagingHosts(hosts), Serial: 1})
-		if len(s.Production) != 0 || len(s.Refused) != 1 || !strings.Contains(s.Refused[0].Text.EN, "stopped before checking it; add hotel-test to --limit") {
+		if len(s.Production) != 0 || len(s.Refused) != 1 || !strings.Contains(s.Refused[0].Text.EN, "checks there have not passed (the run that installed it was interrupted or they failed); add hotel-test to --limit") {
 			t.Errorf("schedule = %+v, want hotel-1 refused until hotel-test is checked", s)
 		}
 	})

@@ -30,8 +30,8 @@ type patchRun struct {
 	before *Installed
 	// stopped are the services this patch stopped and has not yet started.
 	stopped []string
-	// unchecked marks a patch that an interrupted run installed on the host
-	// without finishing its checks (StateUnchecked).
+	// unchecked marks a patch that an earlier run installed on the host
+	// without passing its checks (StateUnchecked).
 	unchecked bool
 	files     copiedFiles
 }
@@ -112,8 +112,9 @@ func (s *hostSession) applyPatch(ctx context.Context, phase Phase, it WorkItem, 
 	return true
 }
 
-// finishUnchecked completes a patch that an interrupted run installed but
-// did not finish checking. It starts the patch's services, which that run
+// finishUnchecked completes a patch that an earlier run installed without
+// passing its checks, because it was interrupted or the checks failed and
+// the patch was not rolled back. It starts the patch's services, which that run
 // may have left stopped (starting a running service changes nothing), then
 // verifies and post-checks the patch. This run did not record the host's
 // state from before the install, so a patch that fails these checks is not
@@ -121,8 +122,8 @@ func (s *hostSession) applyPatch(ctx context.Context, phase Phase, it WorkItem, 
 func (pr *patchRun) finishUnchecked(ctx context.Context) bool {
 	if pr.s.r.opts.Check {
 		pr.emit(StepVerify, StatusWould, msg(
-			"would start the services %s and verify and post-check patch %s again: an interrupted run installed it but did not finish checking it",
-			"将启动服务 %s，并重新验证和后检补丁 %s：上次中断的运行已安装它，但未完成检查", serviceList(pr.p.StopServices), pr.p.ID), "", 0, 0)
+			"would start the services %s and verify and post-check patch %s again: an earlier run installed it without passing its checks",
+			"将启动服务 %s，并重新验证和后检补丁 %s：之前的运行已安装它，但未通过检查", serviceList(pr.p.StopServices), pr.p.ID), "", 0, 0)
 		return true
 	}
 
@@ -130,15 +131,15 @@ func (pr *patchRun) finishUnchecked(ctx context.Context) bool {
 	if !pr.run(ctx, StepStartServices, pr.startServices) || !pr.run(ctx, StepVerify, pr.verify) || !pr.run(ctx, StepPostCheck, pr.postCheck) {
 		pr.restartServices(ctx)
 		return pr.fail(msg(
-			"patch %s is on %s, installed by an interrupted run, and failed its checks; this run did not install it and has no record of the host before it, so it was not rolled back: roll it back by hand as the catalog describes, then run again",
-			"补丁 %s 已由中断的运行安装到 %s，但检查未通过；本次运行未安装它，也没有安装前的主机状态，因此未回退：请按补丁台账的说明手工回退后再运行", pr.p.ID, pr.s.host.Name))
+			"patch %s is on %s, installed by an earlier run, and failed its checks; this run did not install it and has no record of the host before it, so it was not rolled back: roll it back by hand as the catalog describes, or fix what the checks found, then run again",
+			"补丁 %s 已由之前的运行安装到 %s，但检查未通过；本次运行未安装它，也没有安装前的主机状态，因此未回退：请按补丁台账的说明手工回退，或修复检查发现的问题后再运行", pr.p.ID, pr.s.host.Name))
 	}
 
 	pr.s.r.mu.Lock()
 	res := pr.s.r.resultLocked(pr.s.host.Name)
 	res.Installed = append(res.Installed, pr.p.ID)
 	pr.s.r.mu.Unlock()
-	pr.emit(StepPatch, StatusOK, msg("patch %s, installed by an interrupted run, is now verified", "补丁 %s 由中断的运行安装，现已验证", pr.p.ID), "", 0, time.Since(pr.started))
+	pr.emit(StepPatch, StatusOK, msg("patch %s, installed by an earlier run, is now verified", "补丁 %s 由之前的运行安装，现已验证", pr.p.ID), "", 0, time.Since(pr.started))
 	return true
 }
 
@@ -262,8 +263,8 @@ func (pr *patchRun) queryBefore(ctx context.Context) (bool, error) {
 			text = msg("already installed at %s", "已于 %s 安装", at.Format("2006-01-02 15:04"))
 		}
 		if pr.unchecked {
-			text = joinTexts([]i18n.Text{text, i18n.T("the interrupted run that installed it did not finish checking it, so this run checks it",
-				"安装它的运行中断，未完成检查，由本次运行检查")})
+			text = joinTexts([]i18n.Text{text, i18n.T("the run that installed it did not pass its checks (it was interrupted or they failed), so this run checks it again",
+				"安装它的运行未通过检查（运行中断或检查失败），由本次运行重新检查")})
 		}
 		pr.emit(StepQuery, StatusSkipped, text, "", 0, time.Since(start))
 		return true, nil

@@ -76,6 +76,11 @@ func (a *app) runPatchApply(cmd *cobra.Command, pf *patchFlags, until string, se
 
 	out := &applyPrinter{a: a}
 	unfinished := out.previousStops(dir)
+	// A patch whose newest result failed is checked again where a host has
+	// it, like one an interrupted run left unchecked.
+	if failed, err := patches.FailedPatches(dir); err == nil {
+		unfinished = append(unfinished, failed...)
+	}
 
 	runID := journal.NewRunID(started)
 	var w *journal.Writer

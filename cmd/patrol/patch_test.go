@@ -317,9 +317,9 @@ func TestPatchApplyLockAndKillMidInstall(t *testing.T) {
 	// rerun does.
 	for _, want := range []string{
 		"| query: already installed at ",
-		"the interrupted run that installed it did not finish checking it, so this run checks it",
+		"the run that installed it did not pass its checks (it was interrupted or they failed), so this run checks it again",
 		"ok          seal-test | RHSA-test-app | verify: installed: patrol-test-app-1.1-1.noarch, patrol-test-new-1.0-1.noarch",
-		"ok          seal-test | RHSA-test-app | patch: patch RHSA-test-app, installed by an interrupted run, is now verified",
+		"ok          seal-test | RHSA-test-app | patch: patch RHSA-test-app, installed by an earlier run, is now verified",
 	} {
 		if !strings.Contains(rerun.stdout, want) {
 			t.Errorf("rerun output lacks %q:\n%s", want, rerun.stdout)
@@ -360,7 +360,7 @@ func TestPatchApplyRecheckAfterKillGatesProduction(t *testing.T) {
 	}
 	for _, want := range []string{
 		"FAILED      seal-test | RHSA-test-app | post_check: health_url http://127.0.0.1:",
-		"patch RHSA-test-app is on seal-test, installed by an interrupted run, and failed its checks; this run did not install it",
+		"patch RHSA-test-app is on seal-test, installed by an earlier run, and failed its checks; this run did not install it",
 		"skipped     seal-app-1 | RHSA-test-app | left: not installed: patch RHSA-test-app did not install and verify on the staging host seal-test",
 	} {
 		if !strings.Contains(rerun.stdout, want) {
@@ -375,6 +375,58 @@ func TestPatchApplyRecheckAfterKillGatesProduction(t *testing.T) {
 	if exists(production.patchDir) {
 		t.Errorf("the production host got a patch folder %s", production.patchDir)
 	}
+}
+
+// TestPatchApplyFailedStagingPatchCheckedAgain applies a patch that cannot
+// be rolled back to a staging host whose post-check fails. The patch stays
+// there, and the next run must check it again instead of taking it as
+// installed and tested: production waits until the staging host passes.
+func TestPatchApplyFailedStagingPatchCheckedAgain(t *testing.T) {
+	e := newPatchEnv(t, "seal-test", "seal-app-1")
+	staging, production := e.hosts[0], e.hosts[1]
+	res := e.patrol(t, "patch", "import", e.rpms.app11, e.rpms.new10, "--catalog", e.catalog,
+		"--id", "RHSA-test-app", "--title", "test app 1.1", "--severity", "urgent", "--method", "rpm",
+		"--os", "centos7", "--system", "seal", "--no-rollback",
+		"--sha256", sha256Hex(t, e.rpms.app11), "--sha256", sha256Hex(t, e.rpms.new10))
+	if res.code != exitOK {
+		t.Fatalf("patch import: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	staging.vars["health_url"] = "http://127.0.0.1:" + closedPort(t) + "/health"
+	staging.vars["health_wait"] = "0s"
+	failing := e.inventory(t)
+	before := production.packages(t)
+
+	first := e.patrol(t, "patch", "apply", "-i", failing, "--catalog", e.catalog)
+	second := e.patrol(t, "patch", "apply", "-i", failing, "--catalog", e.catalog)
+
+	for i, run := range []result{first, second} {
+		if run.code != exitFailed {
+			t.Fatalf("run %d: exit %d, want %d\n%s%s", i+1, run.code, exitFailed, run.stdout, run.stderr)
+		}
+		if !strings.Contains(run.stdout, "FAILED      seal-test | RHSA-test-app | post_check: health_url") {
+			t.Errorf("run %d: the staging post-check did not fail:\n%s", i+1, run.stdout)
+		}
+		if !strings.Contains(run.stdout, "skipped     seal-app-1 | RHSA-test-app | left: not installed: patch RHSA-test-app did not install and verify on the staging host seal-test") {
+			t.Errorf("run %d: production was not left waiting:\n%s", i+1, run.stdout)
+		}
+	}
+	if !strings.Contains(second.stdout, "the run that installed it did not pass its checks (it was interrupted or they failed), so this run checks it again") {
+		t.Errorf("the second run took the failed patch as installed:\n%s", second.stdout)
+	}
+	staging.wantPackages(t, patched...)
+	production.wantPackages(t, before...)
+
+	// With the staging host healthy, its check passes and production gets
+	// the patch.
+	delete(staging.vars, "health_url")
+	third := e.patrol(t, "patch", "apply", "-i", e.inventory(t), "--catalog", e.catalog)
+	if third.code != exitOK {
+		t.Fatalf("third run: exit %d, want 0\n%s%s", third.code, third.stdout, third.stderr)
+	}
+	if !strings.Contains(third.stdout, "patch RHSA-test-app, installed by an earlier run, is now verified") {
+		t.Errorf("third run did not check the staging patch again:\n%s", third.stdout)
+	}
+	production.wantPackages(t, patched...)
 }
 
 // startHeldApply starts patch apply in the background with h's rpm held in
