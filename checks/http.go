@@ -5,11 +5,15 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"io"
 	"math"
+	"net"
 	"net/http"
+	"net/http/httptrace"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"patrol/i18n"
@@ -97,11 +101,14 @@ func httpClient(insecure bool, caFile string, timeout time.Duration) (*http.Clie
 
 // httpObservation is the measurement of one request.
 type httpObservation struct {
-	Err      error
-	Status   int
-	Body     []byte
-	Latency  time.Duration
-	LeafCert *tlsLeaf
+	Err error
+	// Connected is true once a connection to the server was made, so that a
+	// timeout after it is the application's, not the host's.
+	Connected bool
+	Status    int
+	Body      []byte
+	Latency   time.Duration
+	LeafCert  *tlsLeaf
 }
 
 type tlsLeaf struct {
@@ -115,11 +122,16 @@ func fetchURL(ctx context.Context, client *http.Client, url string) httpObservat
 		return httpObservation{Err: err}
 	}
 	req.Header.Set("User-Agent", "patrol-check-http")
+	// GotConn may run on the transport's goroutine after Do gave up.
+	var connected atomic.Bool
+	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
+		GotConn: func(httptrace.GotConnInfo) { connected.Store(true) },
+	}))
 
 	start := time.Now()
 	resp, err := client.Do(req)
 	if err != nil {
-		return httpObservation{Err: err}
+		return httpObservation{Err: err, Connected: connected.Load()}
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBodyBytes))
@@ -146,6 +158,10 @@ type httpOptions struct {
 func evaluateHTTP(url string, obs httpObservation, opts httpOptions, at time.Time) []module.Finding {
 	if obs.Err != nil && obs.Status == 0 {
 		cause := errorText(obs.Err)
+		if obs.Connected && isTimeout(obs.Err) {
+			cause = i18n.T("the server accepted the connection but did not reply in time; check the web application and its logs",
+				"服务器已接受连接，但未在时限内应答；请检查 Web 应用及其日志")
+		}
 		return []module.Finding{{
 			Check:     httpCheck,
 			Item:      url,
@@ -168,6 +184,12 @@ func evaluateHTTP(url string, obs httpObservation, opts httpOptions, at time.Tim
 		findings = append(findings, certFinding(url, *obs.LeafCert, opts.TLS, at))
 	}
 	return findings
+}
+
+// isTimeout reports whether err is a time limit that ran out.
+func isTimeout(err error) bool {
+	var netErr net.Error
+	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &netErr) && netErr.Timeout())
 }
 
 func responseFinding(url string, obs httpObservation, opts httpOptions) module.Finding {

@@ -225,7 +225,7 @@ func TestHTTPServerNeverReplies(t *testing.T) {
 	if strings.Contains(msg.ZH, "主机没有应答") || strings.Contains(msg.EN, "the host did not answer") {
 		t.Errorf("message = %+v says the host did not answer, but it accepted the connection", msg)
 	}
-	if !strings.Contains(msg.ZH, "请求超时") || !strings.Contains(msg.ZH, "应用") {
-		t.Errorf("zh = %q, want the request timeout and the application named", msg.ZH)
+	if !strings.Contains(msg.ZH, "服务器已接受连接，但未在时限内应答") || !strings.Contains(msg.EN, "the server accepted the connection but did not reply in time") {
+		t.Errorf("message = %+v, want the accepted connection that got no reply named", msg)
 	}
 }
