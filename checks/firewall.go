@@ -248,9 +248,9 @@ func JudgeFirewall(sections map[string]section, osName string) module.Finding {
 }
 
 // firewallRemedy returns how to turn on a firewall with the tool the host has
-// installed, or else the one its distribution ships: firewalld on Red Hat
-// family hosts from version 7, the iptables service on version 6, and ufw or
-// nftables on Debian and Ubuntu.
+// installed, or else with the one its distribution ships. That is firewalld
+// on Red Hat family hosts from version 7, the iptables service on version 6,
+// and ufw or nftables on Debian and Ubuntu.
 func firewallRemedy(osName string, sections map[string]section) i18n.Text {
 	installed := func(name string) bool {
 		s, ok := sections[name]
@@ -267,9 +267,10 @@ func firewallRemedy(osName string, sections map[string]section) i18n.Text {
 			"请先在 ufw 中放行 SSH（ufw allow OpenSSH），再启用 ufw（ufw enable）")
 	case osFamily(osName) == "redhat" && strings.HasSuffix(osName, "7") && stoppedUnit(sections[fwIptablesService]):
 		// systemctl is-active of systemd 219 (CentOS 7) prints "unknown" for
-		// a unit that is not installed; "inactive" for those came with
-		// systemd 230 (systemd pull request 2768). So "inactive" means
-		// iptables-services is there, and firewalld beside it would conflict.
+		// a unit that is not installed. "inactive" for those came with
+		// systemd 230 (systemd pull request 2768), so here "inactive" means
+		// iptables-services is installed, and firewalld beside it would
+		// conflict.
 		return i18n.T(
 			"start the installed iptables service with its saved rules (/etc/sysconfig/iptables; systemctl enable --now iptables), or remove iptables-services and use firewalld",
 			"请启动已安装的 iptables 服务及其保存的规则（/etc/sysconfig/iptables；systemctl enable --now iptables），或卸载 iptables-services 改用 firewalld")

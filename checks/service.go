@@ -304,7 +304,7 @@ func unitStateText(s UnitState) i18n.Text {
 	return i18n.T(s.ActiveState+" ("+s.SubState+")", zh)
 }
 
-// bootStateZH says in Chinese whether a unit starts at boot, with systemd's
+// bootStateZH returns in Chinese whether a unit starts at boot, with systemd's
 // UnitFileState alongside: "开机自启（enabled）", "开机不启动（disabled）".
 func bootStateZH(state string) string {
 	switch {

@@ -171,7 +171,7 @@ type Counts struct {
 	Unreachable int `json:"unreachable"`
 	// Ignored counts the failed results that ignore_errors let pass. They
 	// are counted in Failed too, so that the counts still add up for a
-	// patrol that predates this field; the run's status leaves them out.
+	// patrol that predates this field. The run's status leaves them out.
 	Ignored int `json:"ignored,omitempty"`
 	// Hosts is the number of distinct hosts with at least one result.
 	Hosts int `json:"hosts"`

@@ -44,11 +44,11 @@ type ApplyOptions struct {
 	Check bool
 	// Owner is the owner line of the run's host locks; see LockOwner.
 	Owner string
-	// Unfinished is where the newest unfinished apply run stopped (see
+	// Unfinished lists the stops of the newest unfinished apply run (see
 	// PreviousStops) and the patches whose newest result failed (see
-	// FailedPatches). Such a patch that a host has is checked again instead
-	// of skipped as installed, and production waits for those checks on
-	// the staging host.
+	// FailedPatches). A host that has such a patch gets it checked again
+	// instead of skipped as installed, and production waits for those
+	// checks on the staging host.
 	Unfinished []Stop
 	// OnStep receives every step record, one call at a time.
 	OnStep func(StepEvent)

@@ -135,8 +135,8 @@ func TestImportRPMKeepsComments(t *testing.T) {
 		t.Errorf("same id, other files: %v", err)
 	}
 
-	// The same files with another rollback file are refused, and the error
-	// says that only the rollback files differ.
+	// The same files with another rollback file are rejected, and the error
+	// names the rollback files as the only difference.
 	otherRollback := req
 	otherRollback.RollbackFiles, otherRollback.RollbackSHA256 = []string{app11}, []string{sumOf(t, app11)}
 	_, err = Import(context.Background(), otherRollback)

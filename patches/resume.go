@@ -134,9 +134,9 @@ func Stops(h journal.Header, records []journal.Record, end *journal.End) []Stop 
 // FailedPatches returns, for each host and patch whose newest result in the
 // apply journals in dir is a failure, a Stop at StepPatch with Installing
 // set. Apply then checks such a patch again where the host has it, instead
-// of taking it as installed and tested: a patch that failed its checks and
-// was not rolled back (rollback: none, a failed rollback) stays on the host,
-// and production must not get it from a staging host where it failed.
+// of taking it as installed and tested. A patch that failed its checks and
+// was not rolled back (rollback: none, a failed rollback) stays on the
+// host, and production must not get it from a staging host where it failed.
 func FailedPatches(dir string) ([]Stop, error) {
 	paths, err := journal.List(dir)
 	if err != nil {

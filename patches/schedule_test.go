@@ -335,8 +335,8 @@ func TestParseDFAvailable(t *testing.T) {
 }
 
 // TestStopsDuringUndo reads runs killed while they undid a patch that failed
-// after its install: the stop names the undo step that did not finish, and
-// says that the host may have the patch.
+// after its install. Each stop names the undo step that did not finish and
+// marks that the host may have the patch.
 func TestStopsDuringUndo(t *testing.T) {
 	h := journal.Header{RunID: "R2", Args: []string{"patch", "apply"}}
 	rec := func(host, patch string, step Step, status journal.Status) journal.Record {

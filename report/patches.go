@@ -13,8 +13,8 @@ import (
 type patchSection struct {
 	Summary PatchSummary
 	Rows    []patchRowView
-	// Earlier says how many rows closed before the report's period are not
-	// listed; empty when none are left out.
+	// Earlier is the sentence that counts the rows closed before the
+	// report's period and left out. It is empty when none are left out.
 	Earlier string
 	// NoneText replaces the table when there are no rows.
 	NoneText string

@@ -280,8 +280,8 @@ func TestPatchSectionPeriodDefault(t *testing.T) {
 }
 
 // TestPatchSectionAllEarlier renders a period in which every row was closed
-// before it began: the section says so instead of claiming that no patch
-// applies, and counts the row in the singular.
+// before it began. The section states that instead of claiming that no
+// patch applies, and counts the row in the singular.
 func TestPatchSectionAllEarlier(t *testing.T) {
 	cst := time.FixedZone("CST", 8*3600)
 	in := compliantInspection()

@@ -21,9 +21,10 @@ type messenger interface {
 
 // Message returns why the host could not be reached and what to check next,
 // in both languages, for consoles and reports. An error of the transport that
-// has its own bilingual message (an unknown host key, a rejected login) gives
-// that message; otherwise the text follows Reason and the system error. The
-// raw system error is left out, because Error() keeps it for evidence.
+// has its own bilingual message, such as an unknown host key or a rejected
+// login, gives that message. Otherwise the text follows Reason and the
+// system error. The raw system error is left out, because Error() keeps it
+// for evidence.
 func (e *UnreachableError) Message() i18n.Text {
 	var m messenger
 	if errors.As(e.Err, &m) {
@@ -81,10 +82,11 @@ func unreachableText(reason string, err error) i18n.Text {
 
 // DescribeError names the cause of a failed connection, command or file
 // operation on a host in both languages, with what to check next. It covers
-// errors with their own bilingual message, task and command timeouts,
-// refused and timed-out connections, servers that accepted the connection
-// but did not respond, no route, unknown host names, lost connections,
-// rejected certificates, permission denied, missing files and full disks.
+// errors with their own bilingual message and task and command timeouts. It
+// also covers refused and timed-out connections, servers that accepted the
+// connection but did not respond, no route and unknown host names. Lost
+// connections, rejected certificates, permission denied, missing files and
+// full disks are covered too.
 // It reports false for other errors, which only the system's own text
 // explains. Its advice is for the host and the network to it, so failures
 // on the machine running patrol need other words (module.LocalFailure).

@@ -231,9 +231,9 @@ func TestDescribeErrorSilentServer(t *testing.T) {
 }
 
 // fullBacklogAddr returns the address of a socket that listens with a
-// backlog of 0 and never accepts, once its accept queue is full: the
-// kernel drops further SYNs, so a dial to it times out as one to a host
-// that is down does.
+// backlog of 0, never accepts, and has a full accept queue. The kernel then
+// drops further SYNs, so a dial to it times out like a dial to a host that
+// is down.
 func fullBacklogAddr(t *testing.T) string {
 	t.Helper()
 	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)

@@ -108,8 +108,8 @@ type PutResult struct {
 	Resumed int64
 	// Sending is how long sending Bytes took, from the first byte written to
 	// the host's acknowledgement of the last. Over SSH and locally it leaves
-	// out the checksums and the rename, so Bytes/Sending is the link's rate;
-	// over WinRM it includes the host's checksum of the whole file.
+	// out the checksums and the rename, so Bytes/Sending is the link's rate.
+	// Over WinRM it includes the host's checksum of the whole file.
 	Sending time.Duration
 }
 

@@ -339,9 +339,9 @@ func TestPatchApplyLockAndKillMidInstall(t *testing.T) {
 
 // TestPatchApplyRecheckAfterKillGatesProduction kills an apply run while
 // rpm installs the patch on the staging host. In the rerun the staging
-// host's post-check fails: the patch, which the rerun did not install, is
-// reported for a person to roll back, and the production host is left
-// alone instead of getting a patch its staging host never passed.
+// host's post-check fails. The patch, which the rerun did not install, is
+// reported for a person to roll back. The production host is left alone
+// instead of getting a patch its staging host never passed.
 func TestPatchApplyRecheckAfterKillGatesProduction(t *testing.T) {
 	e := newPatchEnv(t, "seal-test", "seal-app-1")
 	staging, production := e.hosts[0], e.hosts[1]

@@ -392,8 +392,8 @@ func TestPutWithBecomeResumesPrivateUpload(t *testing.T) {
 // halfway, and copies again: the second Put must send only the rest, at no
 // less than 90% of the link rate.
 //
-// The acceptance of the patch workflow asks for that rate, so this test
-// measures it; make bench measures everything else about copy speed.
+// The patch workflow requires that rate on such a link, so this test
+// measures it. make bench measures everything else about copy speed.
 func TestPutResumesOverLossyLink(t *testing.T) {
 	link := newLossyLink(t)
 	link.shape(1)
@@ -475,9 +475,9 @@ func TestPutResumesOverLossyLink(t *testing.T) {
 	}
 
 	// The rate is that of sending the bytes. The checksums before and after
-	// take CPU time, which varies with what else runs on the machine; for
-	// the whole Put it was 89.6-93.4% of the link, for the sending alone
-	// about one point more.
+	// take CPU time, which varies with what else runs on the machine. For
+	// the whole Put the rate was 89.6-93.4% of the link, and for the
+	// sending alone about one point more.
 	rate := float64(result.Bytes) * 8 / result.Sending.Seconds()
 	t.Logf("resumed part: sent in %s, %.2f Mbit/s, %.1f%% of the %d Mbit/s link", result.Sending, rate/1e6, 100*rate/linkRateBits, linkRateBits/1_000_000)
 	if rate < 0.9*linkRateBits {

@@ -107,9 +107,9 @@ func newLossyLink(t *testing.T) *lossyLink {
 	t.Cleanup(l.remove)
 	l.ip("netns", "add", l.ns)
 	// One segment per packet, as on a wire. Otherwise TCP hands the veth
-	// pair GSO packets of up to 64 KB, tbf passes them on in pieces of up
-	// to its 16 KB burst, and the iptables rule that drops 1% of packets
-	// drops several segments at once, more of them under CPU load.
+	// pair GSO packets of up to 64 KB, which tbf passes on in pieces of up
+	// to its 16 KB burst. The iptables rule that drops 1% of packets then
+	// drops several segments at once, and more of them under CPU load.
 	l.ip("link", "add", l.hostIf, "gso_max_segs", "1", "type", "veth", "peer", "name", l.nsIf, "netns", l.ns, "gso_max_segs", "1")
 	l.ip("addr", "add", l.hostAddr+"/30", "dev", l.hostIf)
 	l.ip("link", "set", l.hostIf, "up")
